@@ -271,6 +271,31 @@ static void test_shared_event_fd_fails_only_the_marked(void **state)
 	CHECK(rmc_count(c, "terminate", 3, NULL, NULL) == 0);
 }
 
+static void test_embedded_failure_action(void **state)
+{
+	rmc *c = *state;
+	struct json_object *f;
+	size_t at;
+
+	/* LogOnly (1): reported and logged, StatusInformation EMBEDDED_FAILURE, still Online. */
+	at = online(c, 1, "\"embedded_failure_action\":1,"
+			  "\"params\":{\"FailAfterMs\":\"50\",\"FailureType\":\"1\",\"AppError\":\"9\"}");
+	f = rmc_wait(c, &at, 3000, "failure", 1, NULL, NULL);
+	CHECK(f && strcmp(ev_str(f, "action"), "log") == 0 && ev_int(f, "failure_type") == 1);
+	CHECK(rmc_wait(c, &at, 3000, "status_information", 1, "status_information", "2"));
+	CHECK(rmc_wait(c, &at, 3000, "log", 1, "level_name", "warning"));
+	/* None (0): reported, nothing else. */
+	at = online(c, 2, "\"embedded_failure_action\":0,"
+			  "\"params\":{\"FailAfterMs\":\"50\",\"FailureType\":\"1\"}");
+	f = rmc_wait(c, &at, 3000, "failure", 2, NULL, NULL);
+	CHECK(f && strcmp(ev_str(f, "action"), "none") == 0);
+	rmc_drain(c, 300);
+	CHECK(rmc_count(c, "terminate", 1, NULL, NULL) == 0);
+	CHECK(rmc_count(c, "terminate", 2, NULL, NULL) == 0);
+	CHECK(rmc_count(c, "state", 1, "state_name", "Failed") == 0);
+	CHECK(rmc_count(c, "state", 2, "state_name", "Failed") == 0);
+}
+
 static void test_crash_is_reported_with_the_call(void **state)
 {
 	rmc *c = *state;
@@ -308,6 +333,7 @@ int main(void)
 		T(test_deadlock_exits_the_monitor),
 		T(test_calls_never_overlap_except_terminate),
 		T(test_shared_event_fd_fails_only_the_marked),
+		T(test_embedded_failure_action),
 		T(test_crash_is_reported_with_the_call),
 		T(test_callbacks_after_close_are_rejected),
 	};
