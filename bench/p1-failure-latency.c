@@ -62,7 +62,7 @@ static int one_process(rmc *c, uint32_t id, const char *pidfile, uint64_t *ret)
 
 	unlink(pidfile);
 	rmc_send(c, "{\"op\":\"open\",\"id\":%u,\"name\":\"p%u\",\"type\":\"process\",\"params\":"
-		    "{\"CommandLine\":\"sh -c 'echo $$ > %s; exec sleep 1000'\"}}", id, id, pidfile);
+		    "{\"CommandLine\":\"echo $$ > %s; exec sleep 1000\"}}", id, id, pidfile);
 	rmc_send(c, "{\"op\":\"online\",\"id\":%u}", id);
 	if (!rmc_wait(c, &at, 5000, "state", id, "state_name", "Online"))
 		return -ETIMEDOUT;

@@ -265,7 +265,8 @@ static int control_msg(const char *callback, msg_kind kind, wp_control_ctx ctx, 
 		msg_post(m);
 		return -ENOENT;
 	}
-	if (kind == MSG_CONTROL_END && bytes > c->out_size) {
+	/* On success bytes were written to the buffer; with -ENOBUFS they are the size needed. */
+	if (kind == MSG_CONTROL_END && status >= 0 && bytes > c->out_size) {
 		pthread_mutex_unlock(&rm.lock);
 		m = msg_new(MSG_BAD_CALLBACK, 0);
 		if (asprintf(&m->text, "%s: %zu bytes returned into a %zu-byte buffer", callback,

@@ -53,6 +53,8 @@ static void result(control_call *c, int status, size_t bytes)
 	json_object_object_add(e, "bytes", json_object_new_int64((int64_t) bytes));
 	if (status >= 0 && bytes <= c->out_size)
 		hex = hex_encode(c->out, bytes);
+	else if (status != -ENOBUFS)
+		bytes = 0;
 	json_object_object_add(e, "out", json_object_new_string(hex ? hex : ""));
 	json_object_object_add(e, "async", json_object_new_boolean(c->async));
 	free(hex);
@@ -205,7 +207,11 @@ void control_call_done(call_job *job)
 	}
 	if (async && job->r >= 0) {
 		c->async = true;
-		arm_deadline(c, control_timeout_ms(c));
+		arm_deadline(c, c->early_extend_ms ? c->early_extend_ms : control_timeout_ms(c));
+		if (c->early_end) {
+			result(c, c->early_status, c->early_bytes);
+			control_free(c);
+		}
 		return;
 	}
 	if (job->r > 1 || job->r < -4095 || (job->r >= 0 && c->bytes > c->out_size)) {
@@ -228,8 +234,10 @@ void control_handle_end(msg *m)
 	if (!c)
 		return;
 	if (!c->async) {
-		/* Ended before begin returned "asynchronously": take it as the answer. */
-		emit_error("control", NULL, "end_control_call before the call went asynchronous");
+		/* The plugin ended it from a worker before begin's answer got here: hold it. */
+		c->early_end = true;
+		c->early_status = m->status_code;
+		c->early_bytes = m->bytes;
 		return;
 	}
 	if (!c->timed_out)
@@ -242,9 +250,12 @@ void control_handle_extend(msg *m)
 	control_call *c = idmap_get(&rm.controls, (uint64_t) m->ctx);
 	struct json_object *e;
 
-	if (!c || !c->async || c->timed_out)
+	if (!c || c->timed_out)
 		return;
-	arm_deadline(c, m->timeout_ms);
+	if (!c->async)
+		c->early_extend_ms = m->timeout_ms; /* applied when begin's answer arrives */
+	else
+		arm_deadline(c, m->timeout_ms);
 	e = event_new("control_extended", NULL);
 	json_object_object_add(e, "req", json_object_new_int64(c->req));
 	json_object_object_add(e, "timeout_ms", json_object_new_int64(m->timeout_ms));

@@ -598,10 +598,12 @@ static void become_offline(instance *inst)
 
 /* ---- failures ------------------------------------------------------------------------------ */
 
+/* Something is running that can fail: Online, pending, or an online/offline call that has
+ * not finished being judged (its result handler is what reports the failure). */
 static bool can_fail(const instance *inst)
 {
 	return inst->state == WP_RESOURCE_ONLINE || is_pending(inst->state) ||
-	       inst->busy == CALL_ONLINE || inst->busy == CALL_OFFLINE;
+	       inst->pending_op != CALL_NONE;
 }
 
 static const char *const embedded_actions[] = { "none", "log", "terminate" };
@@ -621,14 +623,8 @@ static void fail_instance(instance *inst, const char *source, int failure_type,
 			 source, state_name(inst->state));
 		return;
 	}
-	if (failure_type == WP_FAILURE_TYPE_EMBEDDED) {
-		set_status_information(inst, WP_RES_STATUS_EMBEDDED_FAILURE,
-				       WP_RES_STATUS_EMBEDDED_FAILURE, "embedded_failure");
+	if (failure_type == WP_FAILURE_TYPE_EMBEDDED)
 		action = embedded_actions[inst->embedded_failure_action];
-	} else if (failure_type == WP_FAILURE_TYPE_NETWORK_LOSS) {
-		set_status_information(inst, WP_RES_STATUS_NETWORK_FAILURE,
-				       WP_RES_STATUS_NETWORK_FAILURE, "network_loss");
-	}
 	if (strcmp(source, "not_available") == 0)
 		action = "none";
 	inst->last_app_error = app_error;
@@ -641,6 +637,13 @@ static void fail_instance(instance *inst, const char *source, int failure_type,
 	json_object_object_add(e, "action", json_object_new_string(action));
 	emit(e);
 
+	/* The failure first, then what it changed. */
+	if (failure_type == WP_FAILURE_TYPE_EMBEDDED)
+		set_status_information(inst, WP_RES_STATUS_EMBEDDED_FAILURE,
+				       WP_RES_STATUS_EMBEDDED_FAILURE, "embedded_failure");
+	else if (failure_type == WP_FAILURE_TYPE_NETWORK_LOSS)
+		set_status_information(inst, WP_RES_STATUS_NETWORK_FAILURE,
+				       WP_RES_STATUS_NETWORK_FAILURE, "network_loss");
 	if (strcmp(action, "log") == 0)
 		emit_log(inst, WP_LOG_WARNING, "embedded failure (application error %" PRIu32
 			 "): EmbeddedFailureAction is LogOnly", app_error);

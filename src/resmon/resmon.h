@@ -76,6 +76,12 @@ typedef struct control_call {
 			 * still write to out) */
 	uint64_t deadline_us;
 	sd_event_source *timer;
+	/* end/extend that arrived before begin's "asynchronous" answer reached the main loop:
+	 * held and applied when it does. */
+	bool early_end;
+	int early_status;
+	size_t early_bytes;
+	uint32_t early_extend_ms;
 } control_call;
 
 /* Requests queued on an instance while another call runs. */

@@ -63,7 +63,7 @@ static int b_begin_type(const char *type, uint32_t code, const void *in, size_t 
 	return -EOPNOTSUPP;
 }
 
-static wp_resource_ops ops = {
+__attribute__((unused)) static wp_resource_ops ops = {
 	.size = sizeof(wp_resource_ops),
 	.version = WP_RESAPI_VERSION_1,
 	.open = b_open,

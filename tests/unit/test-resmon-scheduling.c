@@ -105,7 +105,7 @@ static void test_looks_alive_false_calls_is_alive_at_once(void **state)
 {
 	rmc *c = *state;
 	size_t at = online(c, 1, "\"looks_alive_ms\":50,\"is_alive_ms\":100000,"
-				 "\"params\":{\"FailAfterMs\":100,\"FailVia\":\"looks_alive\"}");
+				 "\"params\":{\"FailAfterMs\":\"100\",\"FailVia\":\"looks_alive\"}");
 	struct json_object *la, *ia;
 
 	la = rmc_wait(c, &at, 3000, "looks_alive", 1, "result", "false");
@@ -123,7 +123,7 @@ static void test_is_alive_false_fails_and_terminates(void **state)
 {
 	rmc *c = *state;
 	size_t at = online(c, 1, "\"looks_alive_ms\":50,\"is_alive_ms\":100000,"
-				 "\"params\":{\"FailAfterMs\":100,\"FailVia\":\"is_alive\"}");
+				 "\"params\":{\"FailAfterMs\":\"100\",\"FailVia\":\"is_alive\"}");
 	ssize_t f, t, s;
 
 	CHECK(rmc_wait(c, &at, 3000, "state", 1, "state_name", "Failed"));
