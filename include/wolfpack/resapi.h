@@ -34,9 +34,14 @@
  * worker (see worker_create) with online/offline answering -EINPROGRESS. A call that does not
  * return within the instance's DeadlockTimeout makes the monitor report a deadlock and exit.
  *
- * Callbacks may be called from any thread, including plugin workers, at any time between open
- * returning and close returning. A callback given a handle the monitor does not know (NULL,
- * garbage, or a closed instance) returns -ESTALE and is logged; it never crashes the monitor.
+ * Callbacks may be called from any thread, including plugin workers, from the moment open is
+ * entered until close returns, and they never block on the monitor's own work. A callback
+ * given a handle the monitor does not know (NULL, garbage, or a closed instance) returns
+ * -ESTALE and is reported as plugin misbehaviour; it never crashes the monitor.
+ *
+ * A terminate that starts before an online/offline/poll/control call has entered the plugin
+ * cancels that call: the plugin never sees it. Once a call has entered, terminate may overlap
+ * it, and the call's result no longer counts.
  */
 #ifndef WOLFPACK_RESAPI_H
 #define WOLFPACK_RESAPI_H
@@ -215,7 +220,8 @@ typedef struct wp_resource_callbacks {
 	uint32_t version; /* WP_RESAPI_VERSION of the monitor */
 
 	/* SetResourceStatus / SetResourceStatusEx: progress of a pending online/offline.
-	 * Legal only while the instance is OnlinePending/OfflinePending (-EINVAL otherwise).
+	 * Legal while online/offline runs or is pending (-EINVAL otherwise); a report made
+	 * before the entry point returned -EINPROGRESS is held and applied when it does.
 	 * Returns a wp_exit_state or -errno. set_resource_status ignores app_error/flags. */
 	int (*set_resource_status)(wp_resource_handle resource, const wp_resource_status *status);
 	int (*set_resource_status_ex)(wp_resource_handle resource,
@@ -274,9 +280,10 @@ typedef struct wp_resource_callbacks {
 	int (*enumerate_resources)(const char *type, wp_resource_callback cb, void *userdata);
 
 	/* WorkerStartRoutine helpers (ClusWorkerCreate / ClusWorkerCheckTerminate /
-	 * ClusWorkerTerminate). worker_terminate asks the thread to stop and waits for it; a
-	 * second call returns at once. A worker must be terminated (joined) before the memory
-	 * of its wp_worker is freed. */
+	 * ClusWorkerTerminate). worker_terminate asks the thread to stop and waits for it. As
+	 * in WSFC, only the first caller waits: a concurrent second call returns at once, before
+	 * the thread has necessarily exited, and a worker terminating itself is detached. A
+	 * worker must be joined before the memory of its wp_worker is freed. */
 	int (*worker_create)(wp_worker *worker, wp_worker_fn fn, void *userdata);
 	bool (*worker_check_terminate)(wp_worker *worker);
 	void (*worker_terminate)(wp_worker *worker);

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,6 +234,13 @@ static void submit(instance *inst, call_kind call, uint32_t flags, control_call 
 	if (call == CALL_TERMINATE) {
 		/* Everything running or pending now belongs to an older generation. */
 		inst->generation++;
+		/* A call still waiting for a thread will not run at all: whatever it would
+		 * start now would outlive the terminate meant to stop it. */
+		if (inst->busy_job) {
+			int queued = JOB_QUEUED;
+			(void) atomic_compare_exchange_strong(&inst->busy_job->claim, &queued,
+							      JOB_CANCELLED);
+		}
 		pthread_mutex_lock(&rm.lock);
 		inst->terminating = true;
 		if (inst->pending_op != CALL_NONE)
@@ -243,7 +251,7 @@ static void submit(instance *inst, call_kind call, uint32_t flags, control_call 
 	} else {
 		job = job_new(inst, call);
 		inst->busy = call;
-		inst->busy_generation = inst->generation;
+		inst->busy_job = job;
 		inst->call_watchdog = arm_watchdog(job, inst->deadlock_timeout_ms);
 	}
 	job->flags = flags;
@@ -829,6 +837,7 @@ void instance_call_done(call_job *job)
 
 	disable_timer(&inst->call_watchdog);
 	inst->busy = CALL_NONE;
+	inst->busy_job = NULL;
 	stale = job->generation != inst->generation;
 	switch (job->call) {
 	case CALL_OPEN:

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "resmon.h"
@@ -51,6 +52,12 @@ static void run(call_job *job)
 	size_t bytes = 0;
 	bool async = false;
 
+	int queued = JOB_QUEUED;
+
+	if (!atomic_compare_exchange_strong(&job->claim, &queued, JOB_STARTED)) {
+		job->r = -ECANCELED; /* overtaken by terminate before it began */
+		goto done;
+	}
 	current = job;
 	switch (job->call) {
 	case CALL_OPEN: {
@@ -136,7 +143,7 @@ static void run(call_job *job)
 		job->r = -EINVAL;
 	}
 	current = NULL;
-
+done:;
 	msg *m = msg_new(MSG_CALL_DONE, job->token);
 	m->job = job;
 	msg_post(m);

@@ -121,7 +121,7 @@ typedef struct instance {
 
 	/* Calls. At most one normal call and one terminate in flight. */
 	call_kind busy;
-	uint64_t busy_generation;
+	struct call_job *busy_job;
 	bool terminating;       /* (locked) */
 	queued_call *queue_head, *queue_tail;
 	sd_event_source *call_watchdog, *terminate_watchdog;
@@ -187,6 +187,9 @@ extern const wp_resource_callbacks resmon_callbacks;
 
 /* pool.c: runs entry points on call threads. */
 typedef struct call_job {
+	/* JOB_QUEUED until a call thread claims it (JOB_STARTED); a terminate dispatched before
+	 * that claims it first (JOB_CANCELLED), and the plugin never sees the stale call. */
+	_Atomic int claim;
 	call_kind call;
 	uint32_t instance_id;
 	uint64_t token;
@@ -205,6 +208,8 @@ typedef struct call_job {
 	char errbuf[256];
 	uint64_t start_us;
 } call_job;
+
+enum { JOB_QUEUED, JOB_STARTED, JOB_CANCELLED };
 
 int pool_start(void);
 int pool_submit(call_job *job);
