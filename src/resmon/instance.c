@@ -1236,7 +1236,9 @@ void instance_command(const char *op, instance *inst, struct json_object *cmd)
 	uint32_t flags = 0;
 	const char *bad = NULL;
 
-	if (!inst->opened && strcmp(op, "close") != 0) {
+	/* Commands that go through request() queue behind the open call; the ones that act at
+	 * once have nothing to act on yet. */
+	if (!inst->opened && (strcmp(op, "terminate") == 0 || strcmp(op, "fail") == 0)) {
 		emit_error(op, inst, "resource is still opening");
 		return;
 	}
@@ -1273,12 +1275,6 @@ void instance_command(const char *op, instance *inst, struct json_object *cmd)
 		}
 		fail_instance(inst, "fail", WP_FAILURE_TYPE_GENERAL, 0, now_us());
 	} else if (strcmp(op, "close") == 0) {
-		if (!inst->opened) {
-			/* Still opening: close once open is done. */
-			enqueue(inst, CALL_CLOSE, 0, NULL, false);
-			inst->closing = true;
-			return;
-		}
 		inst->closing = true;
 		request(inst, CALL_CLOSE, 0, NULL);
 	} else if (strcmp(op, "arbitrate") == 0) {
