@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the build into a temporary prefix, checks the layout the plugin ABI promises, builds
+# a plugin out of tree with pkg-config, and runs it with the installed wp-restest (which must
+# find the installed wp-resmon on its own).
+set -euo pipefail
+build=$1
+src=$2
+prefix=$(mktemp -d /tmp/wp-install-XXXXXX)
+trap 'rm -rf "$prefix"' EXIT
+
+cmake --install "$build" --prefix "$prefix" >/dev/null
+for f in libexec/wolfpack/wp-resmon bin/wp-restest lib/wolfpack/plugins/dummy.so \
+	lib/wolfpack/plugins/process.so include/wolfpack/resapi.h \
+	include/wolfpack/compat/resapi.h lib/pkgconfig/wolfpack-plugin.pc; do
+	[ -e "$prefix/$f" ] || { echo "missing after install: $f"; exit 1; }
+done
+# Test-only plugins stay out of an installation.
+[ ! -e "$prefix/lib/wolfpack/plugins/compat-dummy.so" ] || { echo "compat-dummy installed"; exit 1; }
+
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+[ "$(realpath "$(pkg-config --variable=plugindir wolfpack-plugin)")" = "$(realpath "$prefix/lib/wolfpack/plugins")" ]
+mkdir "$prefix/out"
+# shellcheck disable=SC2046
+cc -shared -Wall -Werror -o "$prefix/out/compat-dummy.so" \
+	"$src/plugins/compat-dummy/compat-dummy.c" $(pkg-config --cflags --libs wolfpack-plugin)
+nm -D --defined-only "$prefix/out/compat-dummy.so" | grep -q ' wp_resource_startup$'
+# Only the startup symbol is exported.
+[ "$(nm -D --defined-only "$prefix/out/compat-dummy.so" | grep -c ' T ')" = 1 ]
+
+out=$("$prefix/bin/wp-restest" "$prefix/out/compat-dummy.so" --type compat-dummy --name oot \
+	--run-for 100)
+echo "$out" | grep -q '"event":"online"\|"event": "online"'
+echo "$out" | tail -1 | grep -q '"expected":true\|"expected": true'
+echo "install layout, out-of-tree plugin and installed wp-restest: ok"
