@@ -704,58 +704,54 @@ static bool result_ok(int r)
 	return r <= 0 && r > -4096;
 }
 
+/* online/offline answered -EINPROGRESS: pending until reports say otherwise. A report the
+ * plugin made before its entry point returned was held; it counts now. */
+static void enter_pending(instance *inst, int state)
+{
+	set_state(inst, state);
+	arm_pending_timer(inst);
+	if (inst->early_status_set) {
+		msg m = { .kind = MSG_STATUS, .token = inst->token, .t_us = now_us(),
+			  .status = inst->early_status, .status_ex = true };
+
+		inst->early_status_set = false;
+		instance_handle_msg(&m);
+	}
+}
+
+/* online/offline returned an error, or a value outside the dialect. */
+static void operation_failed(instance *inst, call_job *job)
+{
+	const char *op = call_kind_name(job->call);
+
+	if (!result_ok(job->r))
+		emit_error(op, inst, "%s returned invalid value %d", op, job->r);
+	else
+		emit_log(inst, WP_LOG_ERROR, "%s failed: %s", op, strerror(-job->r));
+	fail_instance(inst, op, WP_FAILURE_TYPE_GENERAL, result_ok(job->r) ? (uint32_t) -job->r : 0,
+		      now_us());
+}
+
 static void online_done(instance *inst, call_job *job)
 {
-	if (job->r == 0) {
+	if (job->r == 0)
 		become_online(inst, job->event_fd);
-		return;
-	}
-	if (job->r == -EINPROGRESS) {
-		set_state(inst, WP_RESOURCE_ONLINE_PENDING);
-		arm_pending_timer(inst);
-		if (inst->early_status_set) {
-			msg m = { .kind = MSG_STATUS, .token = inst->token, .t_us = now_us(),
-				  .status = inst->early_status };
-			inst->early_status_set = false;
-			instance_handle_msg(&m);
-		}
-		return;
-	}
-	if (job->r == -EBUSY) {
+	else if (job->r == -EINPROGRESS)
+		enter_pending(inst, WP_RESOURCE_ONLINE_PENDING);
+	else if (job->r == -EBUSY)
 		fail_instance(inst, "not_available", WP_FAILURE_TYPE_GENERAL, 0, now_us());
-		return;
-	}
-	if (!result_ok(job->r))
-		emit_error("online", inst, "online returned invalid value %d", job->r);
 	else
-		emit_log(inst, WP_LOG_ERROR, "online failed: %s", strerror(-job->r));
-	fail_instance(inst, "online", WP_FAILURE_TYPE_GENERAL,
-		      result_ok(job->r) ? (uint32_t) -job->r : 0, now_us());
+		operation_failed(inst, job);
 }
 
 static void offline_done(instance *inst, call_job *job)
 {
-	if (job->r == 0) {
+	if (job->r == 0)
 		become_offline(inst);
-		return;
-	}
-	if (job->r == -EINPROGRESS) {
-		set_state(inst, WP_RESOURCE_OFFLINE_PENDING);
-		arm_pending_timer(inst);
-		if (inst->early_status_set) {
-			msg m = { .kind = MSG_STATUS, .token = inst->token, .t_us = now_us(),
-				  .status = inst->early_status };
-			inst->early_status_set = false;
-			instance_handle_msg(&m);
-		}
-		return;
-	}
-	if (!result_ok(job->r))
-		emit_error("offline", inst, "offline returned invalid value %d", job->r);
+	else if (job->r == -EINPROGRESS)
+		enter_pending(inst, WP_RESOURCE_OFFLINE_PENDING);
 	else
-		emit_log(inst, WP_LOG_ERROR, "offline failed: %s", strerror(-job->r));
-	fail_instance(inst, "offline", WP_FAILURE_TYPE_GENERAL,
-		      result_ok(job->r) ? (uint32_t) -job->r : 0, now_us());
+		operation_failed(inst, job);
 }
 
 static void poll_done(instance *inst, call_job *job)

@@ -51,13 +51,7 @@ static int teardown(void **state)
 	return 0;
 }
 
-#define CHECK(x)                                                        \
-	do {                                                            \
-		if (!(x)) {                                             \
-			rmc_dump(c);                                    \
-			fail_msg("%s:%d: %s", __FILE__, __LINE__, #x);  \
-		}                                                       \
-	} while (0)
+#define CHECK(x) RMC_CHECK(c, x)
 
 /* Polls for a file with an integer in it (the process writes its pid). */
 static long read_number(const char *path, int timeout_ms)

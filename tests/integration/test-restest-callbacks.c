@@ -19,13 +19,7 @@
 #include "resmon-client.h"
 #include "restest-run.h"
 
-#define CHECK(x)                                                        \
-	do {                                                            \
-		if (!(x)) {                                             \
-			rt_dump(&r);                                    \
-			fail_msg("%s:%d: %s", __FILE__, __LINE__, #x);  \
-		}                                                       \
-	} while (0)
+#define CHECK(x) RT_CHECK(&r, x)
 
 static void test_log_event(void **state)
 {

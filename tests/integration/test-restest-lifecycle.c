@@ -17,13 +17,7 @@
 #include "resmon-client.h"
 #include "restest-run.h"
 
-#define CHECK(x)                                                        \
-	do {                                                            \
-		if (!(x)) {                                             \
-			rt_dump(&r);                                    \
-			fail_msg("%s:%d: %s", __FILE__, __LINE__, #x);  \
-		}                                                       \
-	} while (0)
+#define CHECK(x) RT_CHECK(&r, x)
 
 /* The events appear in this order (each after the previous). */
 static void check_order(rt_result *res, const char *const *names)

@@ -55,6 +55,15 @@ int rmc_stop(rmc *c);
 /* Prints every recorded event to stderr (for failing tests). */
 void rmc_dump(const rmc *c);
 
+/* In a cmocka test: fail with every recorded event printed if x is false. */
+#define RMC_CHECK(c, x)                                                 \
+	do {                                                            \
+		if (!(x)) {                                             \
+			rmc_dump(c);                                    \
+			fail_msg("%s:%d: %s", __FILE__, __LINE__, #x);  \
+		}                                                       \
+	} while (0)
+
 /* Field helpers. */
 int64_t ev_int(struct json_object *e, const char *key);
 const char *ev_str(struct json_object *e, const char *key);

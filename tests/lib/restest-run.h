@@ -27,6 +27,15 @@ struct json_object *rt_event(const rt_result *res, ssize_t i);
 void rt_dump(const rt_result *res);
 void rt_free(rt_result *res);
 
+/* In a cmocka test: fail with the whole run printed if x is false. */
+#define RT_CHECK(res, x)                                                \
+	do {                                                            \
+		if (!(x)) {                                             \
+			rt_dump(res);                                   \
+			fail_msg("%s:%d: %s", __FILE__, __LINE__, #x);  \
+		}                                                       \
+	} while (0)
+
 /* Paths of the build's plugins. */
 #define DUMMY_SO   WP_TEST_PLUGIN_DIR "/dummy.so"
 #define PROCESS_SO WP_TEST_PLUGIN_DIR "/process.so"

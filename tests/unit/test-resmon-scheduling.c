@@ -40,13 +40,7 @@ static int teardown(void **state)
 	return 0;
 }
 
-#define CHECK(x)                                                    \
-	do {                                                        \
-		if (!(x)) {                                         \
-			rmc_dump(c);                                \
-			fail_msg("%s:%d: %s", __FILE__, __LINE__, #x); \
-		}                                                   \
-	} while (0)
+#define CHECK(x) RMC_CHECK(c, x)
 
 /* Opens dummy instance id with extra JSON fields (settings and "params":{...}), brings it
  * online and returns the index just past the Online state event. */
