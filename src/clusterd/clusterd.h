@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * wolfpackd's model. One thread, one sd-event loop: the API server (api.c), the Resource
+ * Monitors it supervises (monitors.c) and the engine that applies WSFC's policy (engine.c)
+ * all run on it, so the model needs no locks.
+ *
+ * The database (db.c) holds configuration; the model holds configuration and runtime state.
+ * Every change is written to the database first and applied to the model only if that
+ * succeeded, so what a client was told is what the database has.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-event.h>
+
+#include "db.h"
+#include "deps.h"
+#include "policy.h"
+#include "props.h"
+
+struct json_object;
+
+#define CL_INFINITE 0xFFFFFFFFu
+
+/* CLUSTER_GROUP_STATE */
+enum {
+	GROUP_ONLINE = 0,
+	GROUP_OFFLINE = 1,
+	GROUP_FAILED = 2,
+	GROUP_PARTIAL_ONLINE = 3,
+	GROUP_PENDING = 4,
+};
+
+typedef struct cl_type {
+	char *name;
+	char *dll;
+	struct json_object *props; /* explicitly set common properties */
+	struct cl_type *next;
+} cl_type;
+
+typedef struct cl_monitor cl_monitor;
+typedef struct cl_group cl_group;
+
+typedef struct cl_res {
+	char *name;
+	cl_type *type;
+	cl_group *group;
+	struct json_object *props;  /* explicitly set common properties */
+	struct json_object *params; /* private properties (string values) */
+	char *dep_text;             /* canonical dependency expression, "" if none */
+	deps_expr *deps;
+	bool persistent;            /* PersistentState: online after a daemon restart */
+
+	/* Runtime. */
+	uint32_t id;                /* the monitor's instance id (new one at every open) */
+	cl_monitor *mon;
+	bool opened;                /* the monitor has an instance for id */
+	bool params_dirty;          /* private properties changed: reopen before next online */
+	int state;                  /* CLUSTER_RESOURCE_STATE */
+	uint32_t status_information;
+	uint32_t last_operation_status;
+	bool want_online;           /* desired state */
+	bool start_requested;       /* a start decided but not yet sent (see engine.c) */
+	bool offline_cascade;       /* being taken offline after its dependents */
+	policy_history history;
+	struct {
+		bool set;
+		char source[32];
+		int failure_type;
+		uint32_t app_error;
+		int64_t time_us; /* CLOCK_REALTIME */
+	} last_failure;
+	sd_event_source *restart_timer, *retry_timer;
+	struct cl_res *next;        /* all resources */
+} cl_res;
+
+struct cl_group {
+	char *name;
+	struct json_object *props;
+	int state;                  /* derived CLUSTER_GROUP_STATE */
+	bool failed;                /* escalated (RestartAction 2 past threshold) */
+	sd_event_source *retry_timer;
+	struct cl_group *next;
+};
+
+struct cl_monitor {
+	pid_t pid;
+	int fd;
+	bool separate;              /* dedicated to one resource (SeparateMonitor) */
+	char *name;
+	sd_event_source *io, *child;
+	bool deadlocked;            /* reported a deadlock before dying */
+	char *deadlock_what;
+	unsigned restarts;          /* for backoff */
+	uint64_t last_start_us;
+	struct cl_monitor *next;
+};
+
+typedef struct cluster {
+	sd_event *event;
+	db *db;
+	char *name;                 /* cluster name = host name by default */
+	char *node;                 /* this node's name */
+	char *state_dir;
+	char *socket_path;
+	char *resmon_path;
+	char **plugin_dirs;
+	bool foreground;
+	cl_type *types;
+	cl_group *groups;
+	cl_res *resources;
+	cl_monitor *monitors;
+	cl_monitor *default_monitor;
+	uint32_t next_id;
+	bool shutting_down;
+} cluster;
+
+extern cluster cl;
+
+/* engine.c: the model and its policy. */
+cl_type *cl_type_find(const char *name);
+cl_group *cl_group_find(const char *name);
+cl_res *cl_res_find(const char *name);
+cl_res *cl_res_by_id(uint32_t id);
+uint32_t res_prop(const cl_res *r, const char *name);
+uint32_t group_prop(const cl_group *g, const char *name);
+const char *res_state_name(int state);
+const char *group_state_name(int state);
+int engine_load(void);
+void engine_start(void);
+void engine_stop(void);
+
+int engine_res_create(const char *name, const char *type, const char *group,
+		      struct json_object *params, bool separate, char *err, size_t errlen);
+int engine_res_delete(cl_res *r, char *err, size_t errlen);
+int engine_res_set(cl_res *r, struct json_object *props, struct json_object *params, char *err,
+		   size_t errlen);
+int engine_res_set_deps(cl_res *r, const char *expr, bool add, char *err, size_t errlen);
+int engine_res_online(cl_res *r, char *err, size_t errlen);
+int engine_res_offline(cl_res *r, char *err, size_t errlen);
+int engine_res_fail(cl_res *r, char *err, size_t errlen);
+int engine_group_create(const char *name, char *err, size_t errlen);
+int engine_group_delete(cl_group *g, char *err, size_t errlen);
+int engine_group_set(cl_group *g, struct json_object *props, char *err, size_t errlen);
+int engine_group_online(cl_group *g, char *err, size_t errlen);
+int engine_group_offline(cl_group *g, char *err, size_t errlen);
+int engine_type_create(const char *name, const char *dll, char *err, size_t errlen);
+uint32_t engine_restart_count(const cl_res *r);
+
+/* Monitor events, from monitors.c. */
+void engine_on_open(cl_res *r);
+void engine_on_state(cl_res *r, int state, uint32_t status_information);
+void engine_on_failure(cl_res *r, const char *source, int failure_type, uint32_t app_error,
+		       const char *action);
+void engine_on_status_information(cl_res *r, uint32_t status_information);
+void engine_on_close(cl_res *r);
+void engine_on_monitor_lost(cl_monitor *m, const char *why);
+void engine_monitor_started(cl_monitor *m);
+bool engine_monitor_has_resources(cl_monitor *m);
+
+/* monitors.c */
+int monitors_start(void);
+cl_monitor *monitor_for(cl_res *r);
+int monitor_send(cl_monitor *m, struct json_object *cmd); /* takes ownership */
+void monitor_open(cl_res *r);
+void monitor_cmd(cl_res *r, const char *op);
+void monitor_set_timing(cl_res *r);
+bool monitor_pid_is_ours(pid_t pid);
+void monitors_stop(void);
+void monitor_release(cl_monitor *m);
+
+/* api.c */
+extern size_t api_event_backlog; /* bytes of undelivered events before "reconnect" */
+int api_start(const char *path);
+void api_stop(void);
+/* Broadcasts an event to subscribers whose filter has bit (takes ownership of ev). */
+void api_notify(uint32_t bit, struct json_object *ev);
+
+/* Notification bits (CLUSTER_CHANGE_*). */
+#define CHANGE_RESOURCE_STATE    0x00000100u
+#define CHANGE_RESOURCE_DELETED  0x00000200u
+#define CHANGE_RESOURCE_ADDED    0x00000400u
+#define CHANGE_RESOURCE_PROPERTY 0x00000800u
+#define CHANGE_GROUP_STATE       0x00001000u
+#define CHANGE_GROUP_DELETED     0x00002000u
+#define CHANGE_GROUP_ADDED       0x00004000u
+#define CHANGE_GROUP_PROPERTY    0x00008000u
+#define CHANGE_CLUSTER_RECONNECT 0x00080000u
+#define CHANGE_LOG               0x40000000u /* ours: cluster log lines */
+
+/* log (engine.c): the cluster log, in the database and to subscribers and stderr. */
+enum { CL_INFO = 0, CL_WARNING = 1, CL_ERROR = 2, CL_SEVERE = 3 };
+void cl_log(int level, const char *object, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void cl_log_flush(void);
+int64_t realtime_us(void);
+void format_time(int64_t time_us, char *buf, size_t len);
