@@ -58,12 +58,14 @@ typedef struct cl_res {
 	uint32_t id;                /* the monitor's instance id (new one at every open) */
 	cl_monitor *mon;
 	bool opened;                /* the monitor has an instance for id */
+	bool open_state_due;        /* the monitor's Offline state that completes an open */
 	bool params_dirty;          /* private properties changed: reopen before next online */
 	int state;                  /* CLUSTER_RESOURCE_STATE */
 	uint32_t status_information;
 	uint32_t last_operation_status;
 	bool want_online;           /* desired state */
 	bool start_requested;       /* a start decided but not yet sent (see engine.c) */
+	bool failure_reported;      /* a failure event came; its Failed state is a new failure */
 	bool offline_cascade;       /* being taken offline after its dependents */
 	policy_history history;
 	struct {

@@ -396,6 +396,8 @@ static void start_if_ready(cl_res *r)
 		return; /* engine_on_open comes back here */
 	}
 	r->start_requested = false;
+	/* WSFC shows OnlinePending while Online runs; the monitor's events take it from here. */
+	set_state(r, RS_ONLINE_PENDING);
 	monitor_cmd(r, "online");
 }
 
@@ -443,8 +445,11 @@ static void take_offline(cl_res *r, bool keep_want, unsigned depth)
 	r->offline_cascade = waiting;
 	if (waiting)
 		return; /* engine_on_state continues when the last dependent is down */
-	if (is_active(r->state) || (r->state == RS_FAILED && !keep_want))
+	if (is_active(r->state) || (r->state == RS_FAILED && !keep_want)) {
+		if (r->state == RS_ONLINE)
+			set_state(r, RS_OFFLINE_PENDING);
 		monitor_cmd(r, "offline");
+	}
 }
 
 /* ---- the policy --------------------------------------------------------------------------- */
@@ -574,6 +579,7 @@ void engine_on_failure(cl_res *r, const char *source, int failure_type, uint32_t
 	r->last_failure.app_error = app_error;
 	r->last_failure.time_us = realtime_us();
 	r->last_operation_status = app_error;
+	r->failure_reported = strcmp(action, "terminate") == 0 || strcmp(source, "not_available") == 0;
 	if (strcmp(action, "terminate") == 0)
 		cl_log(CL_WARNING, r->name, "failure detected by %s (type %d, application error %" PRIu32 ")",
 		       source, failure_type, app_error);
@@ -596,6 +602,11 @@ void engine_on_state(cl_res *r, int state, uint32_t si)
 
 	r->status_information = si;
 	set_state(r, state);
+	/* Failed again after a failure report is a new failure, even without a state change
+	 * (an online that failed from Failed). */
+	if (state == RS_FAILED && r->failure_reported)
+		old = -2;
+	r->failure_reported = false;
 	if (state == old)
 		return;
 	if (state == RS_ONLINE) {
@@ -1096,7 +1107,8 @@ int engine_res_set(cl_res *r, struct json_object *props, struct json_object *par
 			res_open(r);
 		}
 	}
-	if (props && r->opened)
+	/* The monitor takes "set" even while the instance is still opening. */
+	if (props && r->mon && r->id)
 		monitor_set_timing(r);
 	notify_res(CHANGE_RESOURCE_PROPERTY, "resource_property", r);
 	return 0;

@@ -41,8 +41,16 @@ static void on_event(cl_monitor *m, struct json_object *e)
 		int64_t state = 0, si = 0;
 		jmsg_get_i64(e, "state", &state);
 		jmsg_get_i64(e, "status_information", &si);
+		/* The Offline that follows "open" belongs to the open, which engine_on_open
+		 * already applied; the engine may have moved on since (OnlinePending). */
+		if (r->open_state_due && state == 3) {
+			r->open_state_due = false;
+			return;
+		}
+		r->open_state_due = false;
 		engine_on_state(r, (int) state, (uint32_t) si);
 	} else if (strcmp(ev, "open") == 0 && r) {
+		r->open_state_due = true;
 		engine_on_open(r);
 	} else if (strcmp(ev, "failure") == 0 && r) {
 		int64_t type = 0, app = 0;

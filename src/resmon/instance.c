@@ -658,7 +658,10 @@ static void fail_instance(instance *inst, const char *source, int failure_type,
 	if (strcmp(source, "not_available") == 0) {
 		stop_monitoring(inst);
 		set_pending_op(inst, CALL_NONE, false);
-		set_state(inst, WP_RESOURCE_FAILED);
+		if (inst->state == WP_RESOURCE_FAILED)
+			emit_state(inst); /* this attempt is over too */
+		else
+			set_state(inst, WP_RESOURCE_FAILED);
 		return;
 	}
 	if (strcmp(action, "terminate") != 0)
@@ -825,7 +828,13 @@ void instance_call_done(call_job *job)
 		inst->terminating = false;
 		pthread_mutex_unlock(&rm.lock);
 		set_pending_op(inst, CALL_NONE, inst->pending_terminated);
-		set_state(inst, inst->fail_on_terminate ? WP_RESOURCE_FAILED : WP_RESOURCE_OFFLINE);
+		/* Always said, even unchanged: an online that failed from Failed ends Failed
+		 * again, and the parent must learn that this failure is over too. */
+		if (inst->state == (inst->fail_on_terminate ? WP_RESOURCE_FAILED : WP_RESOURCE_OFFLINE))
+			emit_state(inst);
+		else
+			set_state(inst, inst->fail_on_terminate ? WP_RESOURCE_FAILED
+								: WP_RESOURCE_OFFLINE);
 		free(job);
 		run_queue(inst);
 		return;
