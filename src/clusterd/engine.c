@@ -1149,20 +1149,24 @@ int engine_res_set_deps(cl_res *r, const char *expr, bool add, char *err, size_t
 		for (size_t j = 0; j < e->clauses[i].n_names; j++) {
 			const char *n = e->clauses[i].names[j];
 			cl_res *d = cl_res_find(n);
+			int bad = 0;
 
+			/* The message quotes n, which lives in e: write it before freeing e. */
 			if (!d) {
-				deps_free(e);
-				FAIL(-ENOENT, "no resource named '%s'", n);
+				snprintf(err, errlen, "no resource named '%s'", n);
+				bad = -ENOENT;
+			} else if (d == r) {
+				snprintf(err, errlen, "a resource cannot depend on itself");
+				bad = -EINVAL;
+			} else if (d->group != r->group) {
+				snprintf(err, errlen,
+					 "'%s' is in group '%s', not '%s': dependencies stay in one group",
+					 n, d->group->name, r->group->name);
+				bad = -EINVAL;
 			}
-			if (d == r) {
+			if (bad < 0) {
 				deps_free(e);
-				FAIL(-EINVAL, "a resource cannot depend on itself");
-			}
-			if (d->group != r->group) {
-				deps_free(e);
-				FAIL(-EINVAL, "'%s' is in group '%s', not '%s': dependencies stay in "
-					      "one group",
-				     n, d->group->name, r->group->name);
+				return bad;
 			}
 		}
 	proposed = (proposed_deps) { r, e };
