@@ -11,6 +11,11 @@
 
 struct db {
 	sqlite3 *sql;
+	/* The cluster log has a connection of its own with synchronous=NORMAL: log lines are
+	 * not acknowledged changes, and an fsync per line would sit on the restart path. WAL
+	 * keeps them safe from a crash of the daemon; a power loss may lose the last ones. */
+	sqlite3 *log;
+	struct db *logview; /* {.sql = log}: lets the helpers below run on the log connection */
 };
 
 static const char schema[] =
@@ -83,10 +88,19 @@ int db_open(const char *path, db **ret)
 			    "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;");
 	if (r == 0)
 		r = exec(d, schema);
+	if (r == 0)
+		r = map_error(sqlite3_open_v2(path, &d->log, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+					      NULL));
+	if (r == 0)
+		r = map_error(sqlite3_exec(d->log, "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
+					   NULL, NULL, NULL));
+	if (r == 0 && !(d->logview = calloc(1, sizeof(*d->logview))))
+		r = -ENOMEM;
 	if (r < 0) {
 		db_close(d);
 		return r == -EEXIST ? -EIO : r;
 	}
+	d->logview->sql = d->log;
 	*ret = d;
 	return 0;
 }
@@ -95,7 +109,9 @@ void db_close(db *d)
 {
 	if (!d)
 		return;
+	sqlite3_close(d->log);
 	sqlite3_close(d->sql);
+	free(d->logview);
 	free(d);
 }
 
@@ -308,8 +324,23 @@ int db_res_delete(db *d, const char *name)
 	return run(d, "DELETE FROM resources WHERE name=?", "s", name);
 }
 
+int db_log_begin(db *d)
+{
+	return exec(d->logview, "BEGIN IMMEDIATE");
+}
+
+int db_log_commit(db *d)
+{
+	int r = exec(d->logview, "COMMIT");
+
+	if (r < 0)
+		(void) exec(d->logview, "ROLLBACK");
+	return r;
+}
+
 int64_t db_log_append(db *d, int64_t time_us, int level, const char *object, const char *message)
 {
+	d = d->logview;
 	int r = run(d, "INSERT INTO log(time_us, level, object, message) VALUES(?, ?, ?, ?)",
 		    "iiss", time_us, (int64_t) level, object ? object : "", message);
 
@@ -321,6 +352,7 @@ int db_log_read(db *d, const char *object, unsigned limit, db_log_fn fn, void *u
 	sqlite3_stmt *st;
 	int r;
 
+	d = d->logview;
 	if (object)
 		r = prepare(d, &st,
 			    "SELECT * FROM (SELECT seq, time_us, level, object, message FROM log "
@@ -343,7 +375,7 @@ int db_log_read(db *d, const char *object, unsigned limit, db_log_fn fn, void *u
 
 int db_log_trim(db *d, unsigned keep)
 {
-	int r = run(d, "DELETE FROM log WHERE seq <= (SELECT MAX(seq) FROM log) - ?", "i",
+	int r = run(d->logview, "DELETE FROM log WHERE seq <= (SELECT MAX(seq) FROM log) - ?", "i",
 		    (int64_t) keep);
 
 	return r == -ENOENT ? 0 : r;

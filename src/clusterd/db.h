@@ -48,7 +48,10 @@ int db_res_put(db *d, const char *name, const char *type, const char *group,
 int db_res_set_persistent(db *d, const char *name, bool persistent);
 int db_res_delete(db *d, const char *name);
 
-/* The cluster log. time_us is CLOCK_REALTIME microseconds. Returns the new seq, or -errno. */
+/* The cluster log (its own connection, synchronous=NORMAL). A batch of appends goes in one
+ * db_log_begin/db_log_commit. time_us is CLOCK_REALTIME microseconds. Returns the new seq, or -errno. */
+int db_log_begin(db *d);
+int db_log_commit(db *d);
 int64_t db_log_append(db *d, int64_t time_us, int level, const char *object, const char *message);
 typedef void (*db_log_fn)(int64_t seq, int64_t time_us, int level, const char *object,
 			  const char *message, void *userdata);

@@ -200,7 +200,7 @@ void cl_log_flush(void)
 		return;
 	log_head = NULL;
 	log_tail = &log_head;
-	if (db_begin(cl.db) < 0)
+	if (db_log_begin(cl.db) < 0)
 		fprintf(stderr, "wolfpackd: cluster log: %s\n", db_errmsg(cl.db));
 	while (e) {
 		log_entry *next = e->next;
@@ -222,10 +222,8 @@ void cl_log_flush(void)
 		e = next;
 		log_appended++;
 	}
-	if (db_commit(cl.db) < 0) {
+	if (db_log_commit(cl.db) < 0)
 		fprintf(stderr, "wolfpackd: cluster log commit: %s\n", db_errmsg(cl.db));
-		db_rollback(cl.db);
-	}
 	if (log_appended > 10000) {
 		log_appended = 0;
 		(void) db_log_trim(cl.db, 100000);
