@@ -2,6 +2,7 @@
 #include "jmsg.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -109,4 +110,87 @@ const char *jmsg_get_str(struct json_object *obj, const char *key)
 	if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_string))
 		return NULL;
 	return json_object_get_string(v);
+}
+
+struct jmsg_pending {
+	struct jmsg_pending *next;
+	size_t len;
+	char data[];
+};
+
+int jmsg_outbox_flush(int fd, jmsg_outbox *o, bool blocking)
+{
+	while (o->head) {
+		struct jmsg_pending *p = o->head;
+		ssize_t n = send(fd, p->data, p->len, MSG_NOSIGNAL | (blocking ? 0 : MSG_DONTWAIT));
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN && !blocking)
+				return 1;
+			if (errno == EAGAIN) {
+				struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+				(void) poll(&pfd, 1, 1000);
+				continue;
+			}
+			return -errno;
+		}
+		o->head = p->next;
+		if (!o->head)
+			o->tail = NULL;
+		o->count--;
+		free(p);
+	}
+	return 0;
+}
+
+int jmsg_outbox_send(int fd, jmsg_outbox *o, struct json_object *obj)
+{
+	size_t len;
+	const char *s = json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN, &len);
+	struct jmsg_pending *p;
+
+	if (!s)
+		return -ENOMEM;
+	if (len > JMSG_MAX)
+		return -EMSGSIZE;
+	/* Order matters: never overtake what already waits. */
+	if (!o->head) {
+		for (;;) {
+			ssize_t n = send(fd, s, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+			if (n >= 0)
+				return 0;
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				return -errno;
+			break;
+		}
+	}
+	p = malloc(sizeof(*p) + len);
+	if (!p)
+		return -ENOMEM;
+	p->next = NULL;
+	p->len = len;
+	memcpy(p->data, s, len);
+	if (o->tail)
+		o->tail->next = p;
+	else
+		o->head = p;
+	o->tail = p;
+	o->count++;
+	return 1;
+}
+
+void jmsg_outbox_clear(jmsg_outbox *o)
+{
+	while (o->head) {
+		struct jmsg_pending *p = o->head;
+		o->head = p->next;
+		free(p);
+	}
+	o->tail = NULL;
+	o->count = 0;
 }

@@ -131,10 +131,12 @@ static void send_event(client *c, const char *body, size_t n)
 	int h;
 
 	if (c->event_bytes + n > api_event_backlog) {
-		static const char reconnect[] =
-			"{\"event\":\"reconnect\",\"reason\":\"too many undelivered events; "
-			"re-read the state and subscribe again\"}";
-		append(c, reconnect, sizeof(reconnect) - 1);
+		char reconnect[200];
+		int len = snprintf(reconnect, sizeof(reconnect),
+				   "{\"seq\":%llu,\"event\":\"reconnect\",\"reason\":\"too many "
+				   "undelivered events; re-read the state and subscribe again\"}",
+				   (unsigned long long) ++c->seq);
+		append(c, reconnect, (size_t) len);
 		c->subscribed = false;
 		return;
 	}

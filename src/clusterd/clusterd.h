@@ -18,6 +18,7 @@
 
 #include "db.h"
 #include "deps.h"
+#include "jmsg.h"
 #include "policy.h"
 #include "props.h"
 
@@ -91,6 +92,7 @@ struct cl_group {
 struct cl_monitor {
 	pid_t pid;
 	int fd;
+	jmsg_outbox outbox;         /* commands the socket could not take yet */
 	bool separate;              /* dedicated to one resource (SeparateMonitor) */
 	char *name;
 	sd_event_source *io, *child;

@@ -210,7 +210,9 @@ void cl_log_flush(void)
 
 		format_time(e->time_us, t, sizeof(t));
 		json_object_object_add(ev, "event", json_object_new_string("log"));
-		json_object_object_add(ev, "seq", json_object_new_int64(seq));
+		/* "seq" is the connection's event counter; the line's own number is log_seq (the
+		 * "seq" of log.get entries). */
+		json_object_object_add(ev, "log_seq", json_object_new_int64(seq));
 		json_object_object_add(ev, "time", json_object_new_string(t));
 		json_object_object_add(ev, "level", json_object_new_int(e->level));
 		json_object_object_add(ev, "object", json_object_new_string(e->object));
@@ -1136,9 +1138,18 @@ int engine_res_set_deps(cl_res *r, const char *expr, bool add, char *err, size_t
 	int q;
 
 	if (add) {
-		if (deps_parse(r->dep_text, &e, err, errlen) < 0 || deps_add_and(e, expr) < 0) {
+		if (strcmp(expr, r->name) == 0)
+			FAIL(-ELOOP, "a resource cannot depend on itself");
+		if (deps_parse(r->dep_text, &e, err, errlen) < 0)
+			return -EINVAL;
+		for (size_t i = 0; i < e->n_clauses; i++)
+			if (e->clauses[i].n_names == 1 && strcmp(e->clauses[i].names[0], expr) == 0) {
+				deps_free(e);
+				FAIL(-EEXIST, "'%s' already depends on '%s'", r->name, expr);
+			}
+		if (deps_add_and(e, expr) < 0) {
 			deps_free(e);
-			FAIL(-EINVAL, "cannot add dependency");
+			FAIL(-EINVAL, "cannot add dependency on '%s'", expr);
 		}
 	} else if (deps_parse(expr, &e, err, errlen) < 0) {
 		return -EINVAL;
@@ -1155,7 +1166,7 @@ int engine_res_set_deps(cl_res *r, const char *expr, bool add, char *err, size_t
 				bad = -ENOENT;
 			} else if (d == r) {
 				snprintf(err, errlen, "a resource cannot depend on itself");
-				bad = -EINVAL;
+				bad = -ELOOP;
 			} else if (d->group != r->group) {
 				snprintf(err, errlen,
 					 "'%s' is in group '%s', not '%s': dependencies stay in one group",

@@ -99,6 +99,11 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	cl_monitor *m = userdata;
 
+	if (revents & EPOLLOUT && jmsg_outbox_flush(fd, &m->outbox, false) <= 0)
+		sd_event_source_set_io_events(s, EPOLLIN);
+	if (!(revents & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+		return 0;
+
 	for (int i = 0; i < 256; i++) {
 		struct json_object *e = NULL;
 		int r = jmsg_recv(fd, &e);
@@ -144,6 +149,7 @@ static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata)
 		close(m->fd);
 	m->fd = -1;
 	m->pid = 0;
+	jmsg_outbox_clear(&m->outbox); /* commands for the dead one; the new one is told anew */
 	if (cl.shutting_down)
 		return 0;
 
@@ -288,6 +294,7 @@ void monitor_release(cl_monitor *m)
 			*p = m->next;
 			break;
 		}
+	jmsg_outbox_clear(&m->outbox);
 	free(m->deadlock_what);
 	free(m->name);
 	free(m);
@@ -295,10 +302,12 @@ void monitor_release(cl_monitor *m)
 
 int monitor_send(cl_monitor *m, struct json_object *cmd)
 {
-	int r = m && m->fd >= 0 ? jmsg_send(m->fd, cmd) : -ENOTCONN;
+	int r = m && m->fd >= 0 ? jmsg_outbox_send(m->fd, &m->outbox, cmd) : -ENOTCONN;
 
+	if (r == 1 && m->io)
+		sd_event_source_set_io_events(m->io, EPOLLIN | EPOLLOUT);
 	json_object_put(cmd);
-	return r;
+	return r < 0 ? r : 0;
 }
 
 static struct json_object *command(cl_res *r, const char *op)

@@ -94,6 +94,7 @@ static int on_type_deadlock(sd_event_source *s, uint64_t usec, void *userdata)
 	json_object_object_add(e, "elapsed_ms", json_object_new_int64(TYPE_DEADLOCK_MS));
 	json_object_object_add(e, "timeout_ms", json_object_new_int64(TYPE_DEADLOCK_MS));
 	emit(e);
+	emit_flush();
 	_exit(3);
 }
 

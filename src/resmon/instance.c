@@ -192,6 +192,7 @@ static int on_deadlock(sd_event_source *s, uint64_t usec, void *userdata)
 	emit(e);
 	log_err("%s: %s did not return within %" PRIu32 " ms, exiting",
 		inst ? inst->name : "type", call_kind_name(job->call), timeout);
+	emit_flush();
 	_exit(3);
 }
 

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -54,14 +55,30 @@ struct json_object *event_new(const char *name, const instance *inst)
 	return e;
 }
 
+static jmsg_outbox outbox;
+
 void emit(struct json_object *obj)
 {
-	int r = jmsg_send(rm.parent_fd, obj);
+	int r = jmsg_outbox_send(rm.parent_fd, &outbox, obj);
 
+	if (r == 1 && rm.parent_source)
+		sd_event_source_set_io_events(rm.parent_source, EPOLLIN | EPOLLOUT);
 	/* A parent that went away is noticed by the EOF on its socket; nothing to do here. */
-	if (r < 0 && r != -EPIPE && r != -ECONNRESET)
+	else if (r < 0 && r != -EPIPE && r != -ECONNRESET)
 		log_warn("cannot send event: %s", strerror(-r));
 	json_object_put(obj);
+}
+
+void emit_flush(void)
+{
+	/* Last words before _exit: give the parent up to ~2 s to take what waits. */
+	for (int i = 0; i < 10 && outbox.count; i++) {
+		struct pollfd pfd = { .fd = rm.parent_fd, .events = POLLOUT };
+
+		if (jmsg_outbox_flush(rm.parent_fd, &outbox, false) <= 0)
+			break;
+		(void) poll(&pfd, 1, 200);
+	}
 }
 
 static void emit_text(const char *event, const char *op, const instance *inst, int level,
@@ -141,6 +158,14 @@ static void handle_command(struct json_object *cmd)
 
 static int on_parent(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
+	if (revents & EPOLLOUT) {
+		int r = jmsg_outbox_flush(fd, &outbox, false);
+
+		if (r <= 0)
+			sd_event_source_set_io_events(s, EPOLLIN);
+	}
+	if (!(revents & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+		return 0;
 	/* Bounded batch per wake-up so timers and plugin messages are not starved. */
 	for (int i = 0; i < 64; i++) {
 		struct json_object *cmd = NULL;
@@ -298,6 +323,7 @@ int main(int argc, char **argv)
 	r = sd_event_loop(rm.event);
 	/* Plugin threads may still run (workers that ignore terminate); leave without unwinding
 	 * anything they could be using. */
+	emit_flush();
 	fflush(stderr);
 	_exit(r < 0 ? 1 : 0);
 }

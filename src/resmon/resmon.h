@@ -169,6 +169,7 @@ extern resmon rm;
 /* main.c: events to the parent. emit() takes ownership of obj. */
 struct json_object *event_new(const char *name, const instance *inst);
 void emit(struct json_object *obj);
+void emit_flush(void); /* before _exit: hand the parent what still waits */
 void emit_log(const instance *inst, int level, const char *fmt, ...) WP_PRINTF(3, 4);
 void emit_error(const char *op, const instance *inst, const char *fmt, ...) WP_PRINTF(3, 4);
 

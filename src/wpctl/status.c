@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/* wpctl status: the cluster at a glance (cluster.status). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "jmsg.h"
+#include "macro.h"
+#include "wpctl.h"
+
+static const char usage[] =
+	"Usage: wpctl status\n"
+	"\n"
+	"Shows the nodes, then the groups (state, owner, members), then the resources (type,\n"
+	"group, state, owner, restarts in the current RestartPeriod). --json prints the\n"
+	"daemon's cluster.status reply (without id/ok).\n";
+
+static int no_opt(int opt, const char *arg, void *userdata)
+{
+	return -1;
+}
+
+static struct json_object *array_of(struct json_object *o, const char *key)
+{
+	struct json_object *a;
+
+	if (json_object_object_get_ex(o, key, &a) && json_object_is_type(a, json_type_array))
+		return a;
+	return NULL;
+}
+
+/* A member as text, for a table cell (caller frees). */
+static char *cell(struct json_object *o, const char *key)
+{
+	struct json_object *v = NULL;
+
+	(void) json_object_object_get_ex(o, key, &v);
+	return value_text(v);
+}
+
+static void section(const char *title, struct json_object *a, const char *const *cols,
+		    const char *const *keys, size_t n)
+{
+	size_t rows = a ? json_object_array_length(a) : 0;
+	table t;
+
+	printf("%s:\n", title);
+	if (rows == 0) {
+		printf("(none)\n");
+		return;
+	}
+	table_init(&t, n);
+	/* Tables have a fixed number of columns; fill the variadic call from arrays. */
+	for (size_t r = 0; r <= rows; r++) {
+		char *v[6] = { 0 };
+
+		for (size_t i = 0; i < n; i++)
+			v[i] = r == 0 ? strdup(cols[i])
+				      : cell(json_object_array_get_idx(a, r - 1), keys[i]);
+		table_add(&t, v[0], v[1], v[2], v[3], v[4], v[5]);
+		for (size_t i = 0; i < n; i++)
+			free(v[i]);
+	}
+	table_print(&t);
+	table_free(&t);
+}
+
+int cmd_status(ctl *c, int argc, char **argv)
+{
+	static const char *const node_cols[] = { "NAME", "STATE" };
+	static const char *const node_keys[] = { "name", "state" };
+	static const char *const group_cols[] = { "NAME", "STATE", "OWNER", "RESOURCES" };
+	static const char *const group_keys[] = { "name", "state", "owner_node", "resources" };
+	static const char *const res_cols[] = { "NAME", "TYPE", "GROUP", "STATE", "OWNER",
+						"RESTARTS" };
+	static const char *const res_keys[] = { "name", "type", "group", "state", "owner_node",
+						"restart_count" };
+	struct json_object *reply;
+	const char *name;
+	int r, first;
+
+	r = parse_options(argc, argv, NULL, usage, no_opt, NULL, &first);
+	if (r >= 0)
+		return r;
+	if (first < argc)
+		return usage_error(usage, "unexpected argument '%s'", argv[first]);
+	r = ctl_call(c, request("cluster.status", NULL), &reply, NULL);
+	if (r)
+		return r;
+	if (c->json) {
+		print_reply_json(reply);
+		json_object_put(reply);
+		return EXIT_OK;
+	}
+	name = jmsg_get_str(reply, "cluster");
+	printf("Cluster: %s\n\n", name ? name : "-");
+	section("Nodes", array_of(reply, "nodes"), node_cols, node_keys, ELEMENTSOF(node_cols));
+	putchar('\n');
+	section("Groups", array_of(reply, "groups"), group_cols, group_keys,
+		ELEMENTSOF(group_cols));
+	putchar('\n');
+	section("Resources", array_of(reply, "resources"), res_cols, res_keys,
+		ELEMENTSOF(res_cols));
+	json_object_put(reply);
+	return EXIT_OK;
+}
