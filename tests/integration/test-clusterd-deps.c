@@ -120,7 +120,8 @@ static void test_rejected_expressions(void **state)
 
 	CHECK(wpd_ok(d, "{\"op\":\"resource.depend\",\"name\":\"a\",\"expression\":\"[top]\"}") ==
 	      -ELOOP);
-	CHECK(wpd_ok(d, "{\"op\":\"resource.depend\",\"name\":\"a\",\"expression\":\"[a]\"}") == -EINVAL);
+	CHECK(wpd_ok(d, "{\"op\":\"resource.depend\",\"name\":\"a\",\"expression\":\"[a]\"}") == -ELOOP);
+	CHECK(wpd_ok(d, "{\"op\":\"resource.add_dependency\",\"name\":\"a\",\"depends_on\":\"a\"}") == -ELOOP);
 	CHECK(wpd_ok(d, "{\"op\":\"resource.depend\",\"name\":\"a\",\"expression\":\"[nope]\"}") ==
 	      -ENOENT);
 	CHECK(wpd_ok(d, "{\"op\":\"resource.depend\",\"name\":\"a\",\"expression\":\"[b\"}") == -EINVAL);
@@ -130,6 +131,7 @@ static void test_rejected_expressions(void **state)
 	/* add_dependency ANDs a clause; deleting a resource removes it from expressions. */
 	CHECK(wpd_ok(d, "{\"op\":\"resource.create\",\"name\":\"y\",\"type\":\"dummy\",\"group\":\"g\"}") == 0);
 	CHECK(wpd_ok(d, "{\"op\":\"resource.add_dependency\",\"name\":\"top\",\"depends_on\":\"y\"}") == 0);
+	CHECK(wpd_ok(d, "{\"op\":\"resource.add_dependency\",\"name\":\"top\",\"depends_on\":\"y\"}") == -EEXIST);
 	struct json_object *o = wpd_show(d, "top");
 	CHECK(strstr(ev_str(o, "dependency_expression"), "[y]"));
 	json_object_put(o);
