@@ -84,6 +84,9 @@ struct cl_group {
 	char *name;
 	struct json_object *props;
 	int state;                  /* derived CLUSTER_GROUP_STATE */
+	unsigned counts[4];         /* members by state class (engine.c), so the group's state is
+				     * derived in O(1), not by scanning every resource */
+	unsigned with_deps;         /* members that have a dependency expression */
 	bool failed;                /* escalated (RestartAction 2 past threshold) */
 	sd_event_source *retry_timer;
 	struct cl_group *next;
@@ -116,6 +119,7 @@ typedef struct cluster {
 	cl_type *types;
 	cl_group *groups;
 	cl_res *resources;
+	cl_res **resources_tail;
 	cl_monitor *monitors;
 	cl_monitor *default_monitor;
 	uint32_t next_id;

@@ -297,24 +297,28 @@ static void notify_group(uint32_t bit, const char *event, cl_group *g)
 	api_notify(bit, e);
 }
 
+/* State classes counted per group. */
+enum { CLASS_ONLINE, CLASS_FAILED, CLASS_PENDING, CLASS_OFFLINE };
+
+static int state_class(int state)
+{
+	if (state == RS_ONLINE)
+		return CLASS_ONLINE;
+	if (state == RS_FAILED)
+		return CLASS_FAILED;
+	if (state >= RS_PENDING)
+		return CLASS_PENDING;
+	return CLASS_OFFLINE;
+}
+
 /* CLUSTER_GROUP_STATE from the members: Failed > Pending > PartialOnline > Online/Offline. */
 static void update_group_state(cl_group *g)
 {
-	int n = 0, online = 0, offline = 0, failed = 0, pending = 0, state;
+	unsigned online = g->counts[CLASS_ONLINE], failed = g->counts[CLASS_FAILED];
+	unsigned pending = g->counts[CLASS_PENDING], offline = g->counts[CLASS_OFFLINE];
+	unsigned n = online + failed + pending + offline;
+	int state;
 
-	for (cl_res *r = cl.resources; r; r = r->next) {
-		if (r->group != g)
-			continue;
-		n++;
-		if (r->state == RS_ONLINE)
-			online++;
-		else if (r->state == RS_FAILED)
-			failed++;
-		else if (r->state >= RS_PENDING)
-			pending++;
-		else
-			offline++;
-	}
 	if (failed)
 		state = GROUP_FAILED;
 	else if (pending)
@@ -335,6 +339,8 @@ static void set_state(cl_res *r, int state)
 {
 	if (r->state == state)
 		return;
+	r->group->counts[state_class(r->state)]--;
+	r->group->counts[state_class(state)]++;
 	r->state = state;
 	notify_res(CHANGE_RESOURCE_STATE, "resource_state", r);
 	update_group_state(r->group);
@@ -433,7 +439,7 @@ static void take_offline(cl_res *r, bool keep_want, unsigned depth)
 		r->want_online = false;
 	r->start_requested = keep_want && r->want_online;
 	cancel_timers(r);
-	for (cl_res *d = cl.resources; d; d = d->next) {
+	for (cl_res *d = r->group->with_deps ? cl.resources : NULL; d; d = d->next) {
 		if (!depends_on(d, r) || !(is_active(d->state) || d->start_requested))
 			continue;
 		if (deps_ok(d, r) && d->state == RS_ONLINE)
@@ -611,7 +617,7 @@ void engine_on_state(cl_res *r, int state, uint32_t si)
 		return;
 	if (state == RS_ONLINE) {
 		/* Dependents waiting for this one may go now. */
-		for (cl_res *d = cl.resources; d; d = d->next)
+		for (cl_res *d = r->group->with_deps ? cl.resources : NULL; d; d = d->next)
 			if (depends_on(d, r))
 				start_if_ready(d);
 		return;
@@ -619,13 +625,13 @@ void engine_on_state(cl_res *r, int state, uint32_t si)
 	if (state != RS_OFFLINE && state != RS_FAILED)
 		return;
 	/* A resource waiting for its dependents to stop may stop now. */
-	for (cl_res *x = cl.resources; x; x = x->next)
+	for (cl_res *x = r->group->with_deps ? cl.resources : NULL; x; x = x->next)
 		if (x->offline_cascade && depends_on(r, x))
 			take_offline(x, x->want_online, 0);
 	if (state != RS_FAILED)
 		return;
 	/* Dependents lose their dependency: offline now, back when it recovers. */
-	for (cl_res *d = cl.resources; d; d = d->next)
+	for (cl_res *d = r->group->with_deps ? cl.resources : NULL; d; d = d->next)
 		if (depends_on(d, r) && (is_active(d->state) || d->state == RS_OFFLINE_PENDING) &&
 		    !deps_ok(d, r)) {
 			cl_log(CL_INFO, d->name, "dependency '%s' failed: taking offline until it recovers",
@@ -705,11 +711,7 @@ static void load_group(const char *name, struct json_object *props, void *u)
 
 static cl_res **res_tail(void)
 {
-	cl_res **p = &cl.resources;
-
-	while (*p)
-		p = &(*p)->next;
-	return p;
+	return cl.resources_tail ? cl.resources_tail : &cl.resources;
 }
 
 static void load_res(const char *name, const char *type, const char *group,
@@ -740,7 +742,11 @@ static void load_res(const char *name, const char *type, const char *group,
 		r->deps = NULL;
 	}
 	r->dep_text = r->deps ? deps_format(r->deps) : strdup("");
+	r->group->counts[state_class(r->state)]++;
+	if (r->deps && r->deps->n_clauses)
+		r->group->with_deps++;
 	*res_tail() = r;
+	cl.resources_tail = &r->next;
 }
 
 static const struct {
@@ -1027,6 +1033,8 @@ int engine_res_delete(cl_res *r, char *err, size_t errlen)
 	for (cl_res *d = cl.resources; d; d = d->next)
 		if (depends_on(d, r)) {
 			deps_remove(d->deps, r->name);
+			if (d->deps->n_clauses == 0)
+				d->group->with_deps--;
 			char *text = deps_format(d->deps);
 			q = text ? save_res(d, d->props, d->params, text, d->persistent, err, errlen)
 				 : -ENOMEM;
@@ -1049,8 +1057,13 @@ int engine_res_delete(cl_res *r, char *err, size_t errlen)
 	for (cl_res **p = &cl.resources; *p; p = &(*p)->next)
 		if (*p == r) {
 			*p = r->next;
+			if (cl.resources_tail == &r->next)
+				cl.resources_tail = p;
 			break;
 		}
+	r->group->counts[state_class(r->state)]--;
+	if (r->deps && r->deps->n_clauses)
+		r->group->with_deps--;
 	notify_res(CHANGE_RESOURCE_DELETED, "resource_deleted", r);
 	cl_log(CL_INFO, r->name, "resource deleted");
 	update_group_state(r->group);
@@ -1194,6 +1207,7 @@ int engine_res_set_deps(cl_res *r, const char *expr, bool add, char *err, size_t
 		deps_free(e);
 		return q;
 	}
+	r->group->with_deps += (e->n_clauses > 0) - (r->deps && r->deps->n_clauses > 0);
 	deps_free(r->deps);
 	free(r->dep_text);
 	r->deps = e;
@@ -1218,13 +1232,9 @@ static int set_persistent(cl_res *r, bool on, char *err, size_t errlen)
 	return 0;
 }
 
-int engine_res_online(cl_res *r, char *err, size_t errlen)
+/* An administrator's online starts afresh: history, timers, a failed group. */
+static void online_now(cl_res *r)
 {
-	int q = set_persistent(r, true, err, errlen);
-
-	if (q < 0)
-		return q;
-	/* An administrator's online starts afresh: history, timers, a failed group. */
 	r->want_online = true;
 	cancel_timers(r);
 	policy_reset(&r->history);
@@ -1234,6 +1244,21 @@ int engine_res_online(cl_res *r, char *err, size_t errlen)
 	}
 	cl_log(CL_INFO, r->name, "online requested");
 	bring_online(r, 0);
+}
+
+static void offline_now(cl_res *r)
+{
+	cl_log(CL_INFO, r->name, "offline requested");
+	take_offline(r, false, 0);
+}
+
+int engine_res_online(cl_res *r, char *err, size_t errlen)
+{
+	int q = set_persistent(r, true, err, errlen);
+
+	if (q < 0)
+		return q;
+	online_now(r);
 	return 0;
 }
 
@@ -1243,8 +1268,7 @@ int engine_res_offline(cl_res *r, char *err, size_t errlen)
 
 	if (q < 0)
 		return q;
-	cl_log(CL_INFO, r->name, "offline requested");
-	take_offline(r, false, 0);
+	offline_now(r);
 	return 0;
 }
 
@@ -1258,36 +1282,65 @@ int engine_res_fail(cl_res *r, char *err, size_t errlen)
 	return 0;
 }
 
-int engine_group_online(cl_group *g, char *err, size_t errlen)
+/* PersistentState of a group and all its members, in one transaction: one commit for a group
+ * of 10 000, not 10 000. The model follows only once the database has it. */
+static int group_persist(cl_group *g, bool on, char *err, size_t errlen)
 {
-	struct json_object *ch = json_object_new_object();
+	struct json_object *ch = json_object_new_object(), *n;
 	int q;
 
-	json_object_object_add(ch, "PersistentState", json_object_new_int(1));
-	q = engine_group_set(g, ch, err, errlen);
+	json_object_object_add(ch, "PersistentState", json_object_new_int(on));
+	n = merged_props(PROP_GROUP, g->props, ch, err, errlen);
 	json_object_put(ch);
+	if (!n)
+		return -EINVAL;
+	if ((q = db_begin(cl.db)) < 0) {
+		json_object_put(n);
+		return db_error(q, err, errlen);
+	}
+	q = db_group_put(cl.db, g->name, n);
+	for (cl_res *r = cl.resources; r && q >= 0; r = r->next)
+		if (r->group == g && r->persistent != on)
+			q = db_res_set_persistent(cl.db, r->name, on);
+	if (q >= 0)
+		q = db_commit(cl.db);
+	if (q < 0) {
+		db_error(q, err, errlen);
+		db_rollback(cl.db);
+		json_object_put(n);
+		return q;
+	}
+	json_object_put(g->props);
+	g->props = n;
+	for (cl_res *r = cl.resources; r; r = r->next)
+		if (r->group == g)
+			r->persistent = on;
+	notify_group(CHANGE_GROUP_PROPERTY, "group_property", g);
+	return 0;
+}
+
+int engine_group_online(cl_group *g, char *err, size_t errlen)
+{
+	int q = group_persist(g, true, err, errlen);
+
 	if (q < 0)
 		return q;
 	for (cl_res *r = cl.resources; r; r = r->next)
-		if (r->group == g && (q = engine_res_online(r, err, errlen)) < 0)
-			return q;
+		if (r->group == g)
+			online_now(r);
 	return 0;
 }
 
 int engine_group_offline(cl_group *g, char *err, size_t errlen)
 {
-	struct json_object *ch = json_object_new_object();
-	int q;
+	int q = group_persist(g, false, err, errlen);
 
-	json_object_object_add(ch, "PersistentState", json_object_new_int(0));
-	q = engine_group_set(g, ch, err, errlen);
-	json_object_put(ch);
 	if (q < 0)
 		return q;
 	g->failed = false;
 	g->retry_timer = sd_event_source_disable_unref(g->retry_timer);
 	for (cl_res *r = cl.resources; r; r = r->next)
-		if (r->group == g && (q = engine_res_offline(r, err, errlen)) < 0)
-			return q;
+		if (r->group == g)
+			offline_now(r);
 	return 0;
 }

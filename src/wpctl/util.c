@@ -158,6 +158,46 @@ int ctl_call(ctl *c, struct json_object *req, struct json_object **ret_reply, co
 	return 0;
 }
 
+/* For --json output of big replies: the daemon's reply line without "id" and "ok", printed
+ * as it came. The daemon writes those two first ({"id":N,"ok":true,...}); anything else
+ * (an error) goes the parsed way. Returns an exit code. */
+int ctl_call_print_raw(ctl *c, struct json_object *req, const char *about)
+{
+	_cleanup_free_ char *line = NULL;
+	const char *p;
+	int r;
+
+	r = ctl_connect(c);
+	if (r) {
+		json_object_put(req);
+		return r;
+	}
+	r = wp_cluster_call(c->cluster, json_object_to_json_string_ext(req, JSON_FLAGS), &line);
+	if (r < 0) {
+		json_object_put(req);
+		return ctl_fail(c, r, about);
+	}
+	json_object_put(req);
+	p = strncmp(line, "{\"id\":", 6) == 0 ? line + 6 : NULL;
+	while (p && *p >= '0' && *p <= '9')
+		p++;
+	if (p && strncmp(p, ",\"ok\":true,", 11) == 0) {
+		fputc('{', stdout);
+		fputs(p + 11, stdout);
+		fputc('\n', stdout);
+		return EXIT_OK;
+	}
+	/* Not the fast shape: parse it like any reply. */
+	struct json_object *reply = json_tokener_parse(line);
+	if (!reply) {
+		err_msg("unreadable reply from wolfpackd");
+		return EXIT_ERROR;
+	}
+	print_reply_json(reply);
+	json_object_put(reply);
+	return EXIT_OK;
+}
+
 struct json_object *request(const char *op, const char *name)
 {
 	struct json_object *o = json_object_new_object();

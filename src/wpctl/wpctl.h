@@ -66,6 +66,7 @@ int ctl_fail(ctl *c, int r, const char *what);
 /* Sends req (consumed) and returns the reply in *ret_reply (caller puts; may be NULL when not
  * wanted). Returns 0, or reports the failure about what and returns EXIT_ERROR. */
 int ctl_call(ctl *c, struct json_object *req, struct json_object **ret_reply, const char *what);
+int ctl_call_print_raw(ctl *c, struct json_object *req, const char *about);
 
 /* A request {"op": op, "name": name} (name may be NULL). Aborts on allocation failure: a CLI
  * has nothing better to do. */
