@@ -399,6 +399,53 @@ static void test_fail_from_inside_a_plugin_is_refused(void **state)
 	CHECK(wpd_wait(d, &at, 5000, "resource_state", "victim", "state", "Failed"));
 }
 
+static void test_group_operations(void **state)
+{
+	wpd *d = *state;
+	struct json_object *r, *g, *props;
+	char host[256] = "";
+	size_t at;
+
+	gethostname(host, sizeof(host) - 1);
+	make(d, "m1", NULL);
+	make(d, "m2", NULL);
+	/* Properties: validated, stored, shown with defaults. */
+	CHECK(wpd_ok(d, "{\"op\":\"group.set\",\"name\":\"g\",\"properties\":{\"Priority\":3000,"
+			"\"FailoverPeriod\":2,\"PreferredOwners\":[\"%s\"]}}", host) == 0);
+	CHECK(wpd_ok(d, "{\"op\":\"group.set\",\"name\":\"g\",\"properties\":{\"Priority\":1234}}") ==
+	      -EINVAL);
+	CHECK(wpd_ok(d, "{\"op\":\"group.set\",\"name\":\"g\",\"properties\":{\"FailbackWindowStart\":3}}") ==
+	      -EINVAL); /* End must be set too */
+	r = wpd_call(d, "{\"op\":\"group.show\",\"name\":\"g\"}");
+	CHECK(r && json_object_object_get_ex(r, "group", &g) &&
+	      json_object_object_get_ex(g, "properties", &props));
+	CHECK(ev_int(props, "Priority") == 3000 && ev_int(props, "FailoverPeriod") == 2);
+	CHECK(ev_int(props, "FailoverThreshold") == 4294967295LL); /* default */
+	json_object_put(r);
+	/* Online/offline of the whole group, and its derived state. */
+	at = d->n_events;
+	CHECK(wpd_ok(d, "{\"op\":\"group.online\",\"name\":\"g\"}") == 0);
+	CHECK(wpd_wait(d, &at, 5000, "group_state", "g", "state", "Online"));
+	CHECK(wpd_wait_state(d, "m1", "Online", 100) && wpd_wait_state(d, "m2", "Online", 100));
+	at = d->n_events;
+	CHECK(wpd_ok(d, "{\"op\":\"resource.offline\",\"name\":\"m2\"}") == 0);
+	CHECK(wpd_wait(d, &at, 5000, "group_state", "g", "state", "PartialOnline"));
+	/* Move: on one node, the best node is this one; any other is refused. */
+	r = wpd_call(d, "{\"op\":\"group.move\",\"name\":\"g\"}");
+	CHECK(r && strcmp(ev_str(r, "node"), host) == 0);
+	json_object_put(r);
+	CHECK(wpd_ok(d, "{\"op\":\"group.move\",\"name\":\"g\",\"node\":\"elsewhere\"}") == -EINVAL);
+	at = d->n_events;
+	CHECK(wpd_ok(d, "{\"op\":\"group.offline\",\"name\":\"g\"}") == 0);
+	CHECK(wpd_wait(d, &at, 5000, "group_state", "g", "state", "Offline"));
+	/* Delete: only an empty group. */
+	CHECK(wpd_ok(d, "{\"op\":\"group.delete\",\"name\":\"g\"}") == -EBUSY);
+	CHECK(wpd_ok(d, "{\"op\":\"resource.delete\",\"name\":\"m1\"}") == 0);
+	CHECK(wpd_ok(d, "{\"op\":\"resource.delete\",\"name\":\"m2\"}") == 0);
+	CHECK(wpd_ok(d, "{\"op\":\"group.delete\",\"name\":\"g\"}") == 0);
+	CHECK(wpd_ok(d, "{\"op\":\"group.show\",\"name\":\"g\"}") == -ENOENT);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -412,6 +459,7 @@ int main(void)
 		T(test_hung_entry_point_and_separate_monitor),
 		T(test_slow_subscriber_told_to_reconnect),
 		T(test_fail_from_inside_a_plugin_is_refused),
+		T(test_group_operations),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
