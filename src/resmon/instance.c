@@ -172,11 +172,11 @@ static struct json_object *dump_list(const instance *inst)
 	return a;
 }
 
-/* A call overran its DeadlockTimeout. Nothing in this process can be trusted to finish now
- * (the plugin may hold locks we would need): report and leave, so the parent restarts us. */
-static int on_deadlock(sd_event_source *s, uint64_t usec, void *userdata)
+/* A call overran its DeadlockTimeout (watchdog.c). Nothing in this process can be trusted to
+ * finish now (the plugin may hold locks we would need): report and leave, so the parent
+ * restarts us. */
+void instance_deadlock(call_job *job)
 {
-	call_job *job = userdata;
 	instance *inst = by_token(job->token);
 	struct json_object *e = event_new("deadlock", inst);
 	uint32_t timeout = inst ? inst->deadlock_timeout_ms : DEFAULT_DEADLOCK_MS;
@@ -194,19 +194,6 @@ static int on_deadlock(sd_event_source *s, uint64_t usec, void *userdata)
 		inst ? inst->name : "type", call_kind_name(job->call), timeout);
 	emit_flush();
 	_exit(3);
-}
-
-static sd_event_source *arm_watchdog(call_job *job, uint32_t timeout_ms)
-{
-	sd_event_source *s = NULL;
-
-	/* job->start_us is set on the call thread; until then count from now. */
-	if (sd_event_add_time_relative(rm.event, &s, CLOCK_MONOTONIC,
-				       (uint64_t) timeout_ms * USEC_PER_MSEC, USEC_PER_MSEC,
-				       on_deadlock, job) < 0)
-		return NULL;
-	sd_event_source_set_priority(s, SD_EVENT_PRIORITY_IMPORTANT);
-	return s;
 }
 
 /* ---- dispatching calls ---------------------------------------------------------------------- */
@@ -248,13 +235,12 @@ static void submit(instance *inst, call_kind call, uint32_t flags, control_call 
 			inst->pending_terminated = true;
 		pthread_mutex_unlock(&rm.lock);
 		job = job_new(inst, call);
-		inst->terminate_watchdog = arm_watchdog(job, inst->deadlock_timeout_ms);
 	} else {
 		job = job_new(inst, call);
 		inst->busy = call;
 		inst->busy_job = job;
-		inst->call_watchdog = arm_watchdog(job, inst->deadlock_timeout_ms);
 	}
+	watchdog_add(job, inst->deadlock_timeout_ms);
 	job->flags = flags;
 	job->control = c;
 	job->name = inst->name;
@@ -402,39 +388,17 @@ static void request(instance *inst, call_kind call, uint32_t flags, control_call
 	start(inst, call, flags, c);
 }
 
-/* ---- monitoring: poll timers, the pending timer, event descriptors -------------------------- */
+/* ---- monitoring: polls, the pending timer, event descriptors -------------------------------- */
 
 static void disable_timer(sd_event_source **s)
 {
 	*s = sd_event_source_disable_unref(*s);
 }
 
-static int on_poll(sd_event_source *s, uint64_t usec, void *userdata)
+/* A poll came due (schedule.c); it is already rescheduled. */
+void instance_poll(poll_entry *p)
 {
-	instance *inst = userdata;
-	bool looks = s == inst->looks_timer;
-	uint32_t ms = looks ? inst->looks_alive_ms : inst->is_alive_ms;
-
-	sd_event_source_set_time_relative(s, (uint64_t) ms * USEC_PER_MSEC);
-	sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
-	request(inst, looks ? CALL_LOOKS_ALIVE : CALL_IS_ALIVE, 0, NULL);
-	return 0;
-}
-
-static sd_event_source *poll_timer(instance *inst, uint32_t ms)
-{
-	sd_event_source *s = NULL;
-	/* Coalesce wake-ups across thousands of instances: 5% of the interval, ≤ 250 ms. */
-	uint64_t accuracy = (uint64_t) ms * USEC_PER_MSEC / 20;
-
-	if (accuracy > 250 * USEC_PER_MSEC)
-		accuracy = 250 * USEC_PER_MSEC;
-	if (accuracy == 0)
-		accuracy = 1;
-	if (sd_event_add_time_relative(rm.event, &s, CLOCK_MONOTONIC,
-				       (uint64_t) ms * USEC_PER_MSEC, accuracy, on_poll, inst) < 0)
-		return NULL;
-	return s;
+	request(p->inst, p->call, 0, NULL);
 }
 
 static void fd_watch_release(instance *inst)
@@ -454,8 +418,8 @@ static void fd_watch_release(instance *inst)
 
 static void stop_monitoring(instance *inst)
 {
-	disable_timer(&inst->looks_timer);
-	disable_timer(&inst->is_timer);
+	unschedule_poll(&inst->looks_poll);
+	unschedule_poll(&inst->is_poll);
 	disable_timer(&inst->pending_timer);
 	/* Stop watching before terminate/offline runs: the plugin may close the descriptor. */
 	fd_watch_release(inst);
@@ -463,12 +427,11 @@ static void stop_monitoring(instance *inst)
 
 static void start_monitoring(instance *inst)
 {
-	disable_timer(&inst->looks_timer);
-	disable_timer(&inst->is_timer);
+	unschedule_poll(&inst->looks_poll);
 	/* An event descriptor replaces LooksAlive polling; IsAlive polling always runs. */
 	if (inst->event_fd < 0 && inst->looks_alive_ms != WP_INFINITE)
-		inst->looks_timer = poll_timer(inst, inst->looks_alive_ms);
-	inst->is_timer = poll_timer(inst, inst->is_alive_ms);
+		schedule_poll(&inst->looks_poll, inst->looks_alive_ms);
+	schedule_poll(&inst->is_poll, inst->is_alive_ms);
 	set_status_information(inst, WP_RES_STATUS_UNMONITORED,
 			       inst->event_fd < 0 && inst->looks_alive_ms == WP_INFINITE &&
 					       inst->is_alive_ms == WP_INFINITE
@@ -814,6 +777,7 @@ void instance_call_done(call_job *job)
 	instance *inst = by_token(job->token);
 	bool stale;
 
+	watchdog_remove(job);
 	if (job->call == CALL_TYPE_CONTROL || (job->call == CALL_CONTROL && !inst)) {
 		control_call_done(job);
 		free(job);
@@ -824,7 +788,6 @@ void instance_call_done(call_job *job)
 		return;
 	}
 	if (job->call == CALL_TERMINATE) {
-		disable_timer(&inst->terminate_watchdog);
 		pthread_mutex_lock(&rm.lock);
 		inst->terminating = false;
 		pthread_mutex_unlock(&rm.lock);
@@ -841,7 +804,6 @@ void instance_call_done(call_job *job)
 		return;
 	}
 
-	disable_timer(&inst->call_watchdog);
 	inst->busy = CALL_NONE;
 	inst->busy_job = NULL;
 	stale = job->generation != inst->generation;
@@ -1208,6 +1170,8 @@ int instance_open(struct json_object *cmd)
 	inst->embedded_failure_action = DEFAULT_EMBEDDED_ACTION;
 	inst->state = WP_RESOURCE_INITIALIZING;
 	inst->event_fd = -1;
+	inst->looks_poll = (poll_entry) { .inst = inst, .call = CALL_LOOKS_ALIVE };
+	inst->is_poll = (poll_entry) { .inst = inst, .call = CALL_IS_ALIVE };
 	inst->name = strdup(name);
 	if (!inst->name)
 		abort();

@@ -3,10 +3,16 @@
  * Call threads: every entry point runs on one of these, so the main loop keeps polling other
  * instances and its watchdog can catch a call that never returns.
  *
- * The pool grows when a job arrives and no thread is idle (a hung call must not starve other
- * instances until the DeadlockTimeout ends it all), up to MAX_THREADS. Threads never exit:
- * plugins may tie child processes to the thread that forked them (PR_SET_PDEATHSIG), and
- * those children must live as long as the monitor.
+ * A hung call must not starve other instances until the DeadlockTimeout ends it all, so a job
+ * that would have to wait for a running call gets a thread of its own: an idle one woken, or a
+ * new one, up to MAX_THREADS. Polls are the exception: the scheduler hands over hundreds at
+ * once, and waking a thread for each costs more than the polls themselves. A batch of polls
+ * wakes one thread per POLLS_PER_THREAD jobs and the awake threads drain it. Should a poll
+ * still wait STALL_USEC (its threads are stuck in long calls), the stall check on the main
+ * loop wakes or starts more.
+ *
+ * Threads never exit: plugins may tie child processes to the thread that forked them
+ * (PR_SET_PDEATHSIG), and those children must live as long as the monitor.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -17,17 +23,19 @@
 #include "resmon.h"
 #include "time-util.h"
 
-#define MAX_THREADS 256
-
-typedef struct job_node {
-	call_job *job;
-	struct job_node *next;
-} job_node;
+#define MAX_THREADS      256
+#define POLLS_PER_THREAD 64
+#define STALL_USEC       (10 * USEC_PER_MSEC)
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
-static job_node *head, *tail;
-static unsigned n_threads, n_idle, n_queued;
+static call_job *head, *tail;
+/* Threads: n_idle wait for a wake-up not yet given; n_wakeups were woken and have not left
+ * the wait yet; n_running are in a call. The rest are between jobs, about to look at the
+ * queue, like the woken ones. */
+static unsigned n_threads, n_idle, n_wakeups, n_running, n_queued;
+static sd_event_source *stall_timer; /* main thread */
+static bool stall_armed;
 
 static _Thread_local call_job *current;
 
@@ -164,24 +172,26 @@ static void *thread_main(void *arg)
 
 	pthread_mutex_lock(&lock);
 	for (;;) {
-		job_node *n;
+		call_job *job;
 
 		while (!head) {
 			n_idle++;
-			pthread_cond_wait(&cond, &lock);
-			n_idle--;
+			while (n_wakeups == 0)
+				pthread_cond_wait(&cond, &lock);
+			n_wakeups--;
 		}
-		n = head;
+		job = head;
 		n_queued--;
-		head = n->next;
+		head = job->pool_next;
 		if (!head)
 			tail = NULL;
+		n_running++;
 		pthread_mutex_unlock(&lock);
 
-		run(n->job);
-		free(n);
+		run(job);
 
 		pthread_mutex_lock(&lock);
+		n_running--;
 	}
 	return NULL;
 }
@@ -214,25 +224,95 @@ int pool_start(void)
 	return r;
 }
 
+/* Threads awake and not in a call: each will take one queued job without being asked. */
+static unsigned n_free(void)
+{
+	return n_threads - n_idle - n_running;
+}
+
+/* One more thread for the queue: an idle one, or a new one. Called with the lock held. */
+static int add_thread(void)
+{
+	if (n_idle > 0) {
+		n_idle--;
+		n_wakeups++;
+		pthread_cond_signal(&cond);
+		return 0;
+	}
+	return n_threads < MAX_THREADS ? spawn_thread() : 0;
+}
+
+/* Main thread: jobs that waited STALL_USEC for a thread get one each, as if each were not a
+ * poll. Runs while anything is queued. */
+static int on_stall(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	uint64_t now = now_us();
+	unsigned waiting = 0, free_threads;
+
+	pthread_mutex_lock(&lock);
+	for (call_job *j = head; j && j->queued_us + STALL_USEC <= now; j = j->pool_next)
+		waiting++;
+	free_threads = n_free();
+	for (unsigned i = free_threads; i < waiting; i++)
+		if (add_thread() < 0 || (n_idle == 0 && n_threads == MAX_THREADS))
+			break;
+	stall_armed = head != NULL;
+	pthread_mutex_unlock(&lock);
+	if (stall_armed) {
+		sd_event_source_set_time(s, now + STALL_USEC);
+		sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+	}
+	return 0;
+}
+
+static void arm_stall_check(uint64_t now)
+{
+	if (stall_armed)
+		return;
+	if (!stall_timer) {
+		if (sd_event_add_time(rm.event, &stall_timer, CLOCK_MONOTONIC, now + STALL_USEC,
+				      USEC_PER_MSEC, on_stall, NULL) < 0) {
+			stall_timer = NULL;
+			return;
+		}
+	} else {
+		sd_event_source_set_time(stall_timer, now + STALL_USEC);
+		sd_event_source_set_enabled(stall_timer, SD_EVENT_ONESHOT);
+	}
+	stall_armed = true;
+}
+
 int pool_submit(call_job *job)
 {
-	job_node *n = calloc(1, sizeof(*n));
+	bool poll = job->call == CALL_LOOKS_ALIVE || job->call == CALL_IS_ALIVE;
+	bool stall_check = false;
 	int r = 0;
 
-	if (!n)
-		return -ENOMEM;
-	n->job = job;
+	job->queued_us = now_us();
+	job->pool_next = NULL;
 	pthread_mutex_lock(&lock);
-	if (tail)
-		tail->next = n;
-	else
-		head = n;
-	tail = n;
+	if (job->call == CALL_TERMINATE && head) {
+		/* Terminate starts at once: it does not wait behind a batch of polls. */
+		job->pool_next = head;
+		head = job;
+	} else {
+		if (tail)
+			tail->pool_next = job;
+		else
+			head = job;
+		tail = job;
+	}
 	n_queued++;
-	/* Grow when every idle thread is already spoken for. */
-	if (n_queued > n_idle && n_threads < MAX_THREADS)
-		r = spawn_thread();
-	pthread_cond_signal(&cond);
+	if (n_queued > n_free()) {
+		/* The job would wait for a running call to finish. */
+		if (!poll || n_free() + n_running == 0 ||
+		    n_queued > (n_free() + n_running) * POLLS_PER_THREAD)
+			r = add_thread();
+		else
+			stall_check = true;
+	}
 	pthread_mutex_unlock(&lock);
+	if (stall_check)
+		arm_stall_check(job->queued_us);
 	return r < 0 && n_threads == 0 ? r : 0;
 }

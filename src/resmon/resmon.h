@@ -84,6 +84,15 @@ typedef struct control_call {
 	uint32_t early_extend_ms;
 } control_call;
 
+/* One poll (LooksAlive or IsAlive) of one instance in the poll scheduler (schedule.c). */
+typedef struct poll_entry {
+	struct instance *inst;
+	call_kind call;          /* CALL_LOOKS_ALIVE or CALL_IS_ALIVE */
+	uint64_t due_us;         /* CLOCK_MONOTONIC */
+	struct poll_class *cls;  /* NULL while not scheduled */
+	size_t idx;              /* position in cls's heap */
+} poll_entry;
+
 /* Requests queued on an instance while another call runs. */
 typedef struct queued_call {
 	call_kind call;
@@ -124,10 +133,10 @@ typedef struct instance {
 	struct call_job *busy_job;
 	bool terminating;       /* (locked) */
 	queued_call *queue_head, *queue_tail;
-	sd_event_source *call_watchdog, *terminate_watchdog;
 
 	/* Monitoring. */
-	sd_event_source *looks_timer, *is_timer, *pending_timer;
+	poll_entry looks_poll, is_poll;
+	sd_event_source *pending_timer;
 	int event_fd;           /* watched descriptor, or -1 */
 	bool event_mark;        /* (locked) mark_event_failure flagged us */
 	uint32_t event_mark_error;
@@ -208,6 +217,13 @@ typedef struct call_job {
 	wp_resid new_resid;
 	char errbuf[256];
 	uint64_t start_us;
+	/* watchdog.c: in flight with a deadline (main thread). */
+	bool watched;
+	uint64_t deadline_us;
+	struct call_job *wd_prev, *wd_next;
+	/* pool.c: the run queue (pool lock). */
+	struct call_job *pool_next;
+	uint64_t queued_us;
 } call_job;
 
 enum { JOB_QUEUED, JOB_STARTED, JOB_CANCELLED };
@@ -218,6 +234,16 @@ int pool_submit(call_job *job);
 uint64_t pool_current_token(void);
 call_kind pool_current_call(void);
 uint32_t pool_current_instance_id(void);
+
+/* watchdog.c: one timer for the DeadlockTimeout of every call in flight (main thread). A call
+ * still running timeout_ms after job->start_us ends the monitor (instance_deadlock). */
+void watchdog_add(call_job *job, uint32_t timeout_ms);
+void watchdog_remove(call_job *job);
+
+/* schedule.c: the poll scheduler (main thread). Polls due within the same coalescing window
+ * run from one timer dispatch; each runs instance_poll() and is due again interval_ms later. */
+void schedule_poll(poll_entry *p, uint32_t interval_ms);
+void unschedule_poll(poll_entry *p);
 
 /* queue.c: messages from any thread to the main loop. */
 typedef enum msg_kind {
@@ -277,6 +303,8 @@ void instance_command(const char *op, instance *inst, struct json_object *cmd);
 void instance_shutdown_all(void);
 const char *state_name(int state);
 void instance_request_control(instance *inst, control_call *c, uint32_t code);
+void instance_poll(poll_entry *p);
+_Noreturn void instance_deadlock(call_job *job);
 
 /* control.c */
 int control_start(struct json_object *cmd, instance *inst, bool type_level);
