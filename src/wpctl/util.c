@@ -127,21 +127,30 @@ int ctl_fail(ctl *c, int r, const char *about)
 	return EXIT_ERROR;
 }
 
+/* Sends req (consumed) and returns the reply's text in *ret_line (caller frees), or an exit
+ * code with the error reported. */
+static int call_line(ctl *c, struct json_object *req, char **ret_line, const char *about)
+{
+	int r = ctl_connect(c);
+
+	if (r) {
+		json_object_put(req);
+		return r;
+	}
+	r = wp_cluster_call(c->cluster, json_object_to_json_string_ext(req, JSON_FLAGS), ret_line);
+	json_object_put(req);
+	return r < 0 ? ctl_fail(c, r, about) : 0;
+}
+
 int ctl_call(ctl *c, struct json_object *req, struct json_object **ret_reply, const char *about)
 {
 	_cleanup_free_ char *line = NULL;
 	struct json_object *reply;
 	int r;
 
-	r = ctl_connect(c);
-	if (r) {
-		json_object_put(req);
+	r = call_line(c, req, &line, about);
+	if (r)
 		return r;
-	}
-	r = wp_cluster_call(c->cluster, json_object_to_json_string_ext(req, JSON_FLAGS), &line);
-	json_object_put(req);
-	if (r < 0)
-		return ctl_fail(c, r, about);
 	reply = json_tokener_parse(line);
 	if (!reply || !json_object_is_type(reply, json_type_object)) {
 		json_object_put(reply);
@@ -167,17 +176,9 @@ int ctl_call_print_raw(ctl *c, struct json_object *req, const char *about)
 	const char *p;
 	int r;
 
-	r = ctl_connect(c);
-	if (r) {
-		json_object_put(req);
+	r = call_line(c, req, &line, about);
+	if (r)
 		return r;
-	}
-	r = wp_cluster_call(c->cluster, json_object_to_json_string_ext(req, JSON_FLAGS), &line);
-	if (r < 0) {
-		json_object_put(req);
-		return ctl_fail(c, r, about);
-	}
-	json_object_put(req);
 	p = strncmp(line, "{\"id\":", 6) == 0 ? line + 6 : NULL;
 	while (p && *p >= '0' && *p <= '9')
 		p++;
