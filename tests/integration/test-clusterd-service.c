@@ -446,6 +446,34 @@ static void test_group_operations(void **state)
 	CHECK(wpd_ok(d, "{\"op\":\"group.show\",\"name\":\"g\"}") == -ENOENT);
 }
 
+/* A group online of more resources than a SEQPACKET socket queues: the daemon sends every
+ * "online" in one handler without reading, and the monitor answers with as many events. */
+static void test_large_group_online(void **state)
+{
+	wpd *d = *state;
+	const unsigned n = 1200;
+	uint64_t deadline;
+	bool online = false;
+
+	CHECK(wpd_ok(d, "{\"op\":\"group.create\",\"name\":\"big\"}") == 0);
+	for (unsigned i = 0; i < n; i++)
+		CHECK(wpd_ok(d, "{\"op\":\"resource.create\",\"name\":\"r%u\",\"type\":\"dummy\","
+				"\"group\":\"big\"}", i) == 0);
+	CHECK(wpd_ok(d, "{\"op\":\"group.online\",\"name\":\"big\"}") == 0);
+	/* Poll the group (our subscription, unread during the creates, may have been told to
+	 * reconnect). */
+	deadline = rmc_now_us() + 60000000;
+	while (!online && rmc_now_us() < deadline) {
+		struct json_object *r = wpd_call(d, "{\"op\":\"group.show\",\"name\":\"big\"}"), *g;
+		online = r && json_object_object_get_ex(r, "group", &g) &&
+			 strcmp(ev_str(g, "state"), "Online") == 0;
+		json_object_put(r);
+		if (!online)
+			wpd_drain(d, 50);
+	}
+	CHECK(online);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -460,6 +488,7 @@ int main(void)
 		T(test_slow_subscriber_told_to_reconnect),
 		T(test_fail_from_inside_a_plugin_is_refused),
 		T(test_group_operations),
+		T(test_large_group_online),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -207,9 +207,17 @@ int rmc_send(rmc *c, const char *fmt, ...)
 		return -EMSGSIZE;
 	if (getenv("WP_TEST_VERBOSE"))
 		fprintf(stderr, "  >> %s\n", buf);
-	if (send(c->fd, buf, (size_t) n, MSG_NOSIGNAL) < 0)
-		return -errno;
-	return 0;
+	/* A burst fills the socket: keep reading events while waiting for room, so neither
+	 * side waits for the other. */
+	for (int tries = 0; tries < 2000; tries++) {
+		if (send(c->fd, buf, (size_t) n, MSG_NOSIGNAL) >= 0)
+			return 0;
+		if (errno != EAGAIN && errno != EINTR)
+			return -errno;
+		if (pump(c, 10) < 0)
+			return -EPIPE;
+	}
+	return -ETIMEDOUT;
 }
 
 int rmc_wait_exit(rmc *c, int timeout_ms)

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -183,12 +184,56 @@ static void test_parent_eof_terminates_everything(void **state)
 	assert_int_equal(rmc_find(c, 0, "terminate", 3, NULL, NULL), -1);
 }
 
+/* Sends without reading anything back (as a parent busy in one handler does), waiting only
+ * for room on the socket. */
+static void send_without_reading(rmc *c, const char *buf)
+{
+	size_t n = strlen(buf);
+
+	while (send(c->fd, buf, n, MSG_NOSIGNAL) < 0) {
+		struct pollfd p = { .fd = c->fd, .events = POLLOUT };
+
+		assert_true(errno == EAGAIN || errno == EINTR);
+		assert_true(poll(&p, 1, 10000) > 0);
+	}
+}
+
+/* More commands than a Unix SEQPACKET socket queues in one burst, from a parent that does not
+ * read meanwhile, and as many events back: the monitor must queue what the socket refuses
+ * (both ways), not drop it. */
+static void test_burst_of_commands_and_events(void **state)
+{
+	rmc *c = *state;
+	const uint32_t n = 2000;
+	size_t at = 0;
+
+	char buf[256];
+
+	for (uint32_t id = 1; id <= n; id++) {
+		snprintf(buf, sizeof(buf), "{\"op\":\"open\",\"id\":%u,\"name\":\"b%u\",\"type\":\"dummy\"}",
+			 id, id);
+		send_without_reading(c, buf);
+	}
+	for (uint32_t id = 1; id <= n; id++) {
+		snprintf(buf, sizeof(buf), "{\"op\":\"online\",\"id\":%u}", id);
+		send_without_reading(c, buf);
+	}
+	for (uint32_t id = 1; id <= n; id++)
+		if (!rmc_wait(c, &at, 20000, "state", 0, "state_name", "Online")) {
+			fprintf(stderr, "only %u of %u instances reported Online\n", id - 1, n);
+			fail();
+		}
+	assert_int_equal(rmc_count(c, "state", 0, "state_name", "Online"), n);
+	assert_int_equal(rmc_count(c, "error", 0, NULL, NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_malformed_commands, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_plugins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_parent_eof_terminates_everything, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_burst_of_commands_and_events, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
