@@ -31,4 +31,21 @@ out=$("$prefix/bin/wp-restest" "$prefix/out/compat-dummy.so" --type compat-dummy
 	--run-for 100)
 echo "$out" | grep -q '"event":"online"\|"event": "online"'
 echo "$out" | tail -1 | grep -q '"expected":true\|"expected": true'
-echo "install layout, out-of-tree plugin and installed wp-restest: ok"
+# The cluster service from the installed tree: wolfpackd finds libexec/wolfpack/wp-resmon and
+# lib/wolfpack/plugins on its own, and the installed wpctl finds lib/libwolfpack.so.
+for f in sbin/wolfpackd bin/wpctl lib/libwolfpack.so.0 include/wolfpack/clusapi.h \
+	include/wolfpack/compat/clusapi.h; do
+	[ -e "$prefix/$f" ] || { echo "missing after install: $f"; exit 1; }
+done
+state=$prefix/state
+"$prefix/sbin/wolfpackd" --foreground --state-dir "$state" --socket "$state/sock" 2>"$prefix/daemon.log" &
+daemon=$!
+trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null; rm -rf "$prefix"' EXIT
+for _ in $(seq 200); do [ -S "$state/sock" ] && break; sleep 0.05; done
+wpctl() { "$prefix/bin/wpctl" --socket "$state/sock" "$@"; }
+wpctl group create g
+wpctl resource create r --type dummy --group g
+wpctl resource online r --wait || { echo "installed daemon could not bring a dummy online"; cat "$prefix/daemon.log"; exit 1; }
+wpctl --json resource show r | grep -q '"state":"Online"'
+grep -q "libexec/wolfpack/wp-resmon\|Resource Monitor started" "$prefix/daemon.log"
+echo "install layout, out-of-tree plugin, installed wp-restest, wolfpackd and wpctl: ok"
