@@ -61,6 +61,8 @@ typedef struct cl_res {
 	bool opened;                /* the monitor has an instance for id */
 	bool open_state_due;        /* the monitor's Offline state that completes an open */
 	bool params_dirty;          /* private properties changed: reopen before next online */
+	bool isolated;              /* crashed or deadlocked a shared monitor: runs in its own
+				     * from then on (until the daemon restarts), as WSFC does */
 	int state;                  /* CLUSTER_RESOURCE_STATE */
 	uint32_t status_information;
 	uint32_t last_operation_status;

@@ -670,14 +670,26 @@ void engine_on_monitor_lost(cl_monitor *m, const char *why)
 
 void engine_monitor_started(cl_monitor *m)
 {
-	for (cl_res *r = cl.resources; r; r = r->next)
-		if (r->mon == m) {
-			if (r->id)
-				idmap_remove(&by_id, r->id);
-			monitor_open(r);
-			if (idmap_put(&by_id, r->id, r) < 0)
-				abort();
+	for (cl_res *r = cl.resources; r; r = r->next) {
+		if (r->mon != m)
+			continue;
+		if (r->id)
+			idmap_remove(&by_id, r->id);
+		/* An isolated resource moves to a monitor of its own (whose start opens it). */
+		if (r->isolated && !m->separate) {
+			r->id = 0;
+			r->mon = monitor_for(r);
+			if (r->id == 0 && r->mon->pid > 0) {
+				monitor_open(r); /* its monitor existed already */
+				if (idmap_put(&by_id, r->id, r) < 0)
+					abort();
+			}
+			continue;
 		}
+		monitor_open(r);
+		if (idmap_put(&by_id, r->id, r) < 0)
+			abort();
+	}
 }
 
 /* ---- loading and configuration ------------------------------------------------------------ */

@@ -24,6 +24,17 @@
 
 static int spawn(cl_monitor *m);
 
+/* The resource that took a shared monitor down gets a monitor of its own when it is opened
+ * again, so it cannot take the others down twice (WSFC does the same after an RHS crash). */
+static void isolate(cl_monitor *m, cl_res *r, const char *what)
+{
+	if (!r || m->separate || r->isolated)
+		return;
+	r->isolated = true;
+	cl_log(CL_WARNING, r->name, "%s the shared Resource Monitor: it runs in its own monitor from "
+				    "now on", what);
+}
+
 static void on_event(cl_monitor *m, struct json_object *e)
 {
 	const char *ev = jmsg_get_str(e, "event");
@@ -87,11 +98,13 @@ static void on_event(cl_monitor *m, struct json_object *e)
 		m->deadlocked = true;
 		cl_log(CL_ERROR, r ? r->name : m->name, "deadlock: %s; the Resource Monitor exits",
 		       m->deadlock_what ?: "?");
+		isolate(m, r, "deadlocked");
 	} else if (strcmp(ev, "crash") == 0) {
 		int64_t sig = 0;
 		jmsg_get_i64(e, "signal", &sig);
 		cl_log(CL_ERROR, r ? r->name : m->name, "plugin crashed in %s (signal %d)",
 		       jmsg_get_str(e, "call") ?: "?", (int) sig);
+		isolate(m, r, "crashed");
 	}
 }
 
@@ -264,7 +277,7 @@ cl_monitor *monitor_for(cl_res *r)
 	char name[300];
 	cl_monitor *m;
 
-	if (!res_prop(r, "SeparateMonitor"))
+	if (!res_prop(r, "SeparateMonitor") && !r->isolated)
 		return cl.default_monitor;
 	snprintf(name, sizeof(name), "resmon:%s", r->name);
 	for (m = cl.monitors; m; m = m->next)

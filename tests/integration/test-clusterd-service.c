@@ -446,6 +446,54 @@ static void test_group_operations(void **state)
 	CHECK(wpd_ok(d, "{\"op\":\"group.show\",\"name\":\"g\"}") == -ENOENT);
 }
 
+/* A plugin that crashes the shared monitor takes the others down once, not twice: it is
+ * isolated in its own monitor, and the others come back in the shared one. */
+static void test_crashing_resource_is_isolated(void **state)
+{
+	wpd *d = *state;
+	struct json_object *o, *lf;
+	int64_t good_pid, bad_pid, pid_before;
+	size_t at;
+
+	make(d, "good", NULL);
+	CHECK(wpd_ok(d, "{\"op\":\"resource.set\",\"name\":\"good\",\"properties\":{\"RestartDelay\":0}}") == 0);
+	CHECK(wpd_ok(d, "{\"op\":\"resource.online\",\"name\":\"good\"}") == 0);
+	CHECK(wpd_wait_state(d, "good", "Online", 5000));
+	o = wpd_show(d, "good");
+	pid_before = ev_int(o, "monitor_pid");
+	json_object_put(o);
+
+	make(d, "bad", "{\"CrashIn\":\"looks_alive\"}");
+	CHECK(wpd_ok(d, "{\"op\":\"resource.set\",\"name\":\"bad\",\"properties\":{\"LooksAlivePollInterval\":100,"
+			"\"RestartAction\":1,\"RestartThreshold\":0}}") == 0);
+	at = d->n_events;
+	CHECK(wpd_ok(d, "{\"op\":\"resource.online\",\"name\":\"bad\"}") == 0);
+	/* The crash fails both (source monitor_crash); good restarts in a new shared monitor. */
+	CHECK(wpd_wait(d, &at, 10000, "resource_state", "good", "state", "Failed"));
+	CHECK(wpd_wait_state(d, "good", "Online", 10000));
+	CHECK(wpd_wait_state(d, "bad", "Failed", 5000));
+	CHECK(wpd_log_has(d, "bad", "plugin crashed in looks_alive"));
+	CHECK(wpd_log_has(d, "bad", "runs in its own monitor"));
+	o = wpd_show(d, "good");
+	good_pid = ev_int(o, "monitor_pid");
+	CHECK(json_object_object_get_ex(o, "last_failure", &lf) && lf &&
+	      strcmp(ev_str(lf, "source"), "monitor_crash") == 0);
+	json_object_put(o);
+	o = wpd_show(d, "bad");
+	bad_pid = ev_int(o, "monitor_pid");
+	json_object_put(o);
+	CHECK(good_pid > 0 && bad_pid > 0 && good_pid != pid_before && bad_pid != good_pid);
+	/* Bringing bad online again crashes only its own monitor: good is not touched. */
+	at = d->n_events;
+	CHECK(wpd_ok(d, "{\"op\":\"resource.online\",\"name\":\"bad\"}") == 0);
+	CHECK(wpd_wait(d, &at, 10000, "resource_state", "bad", "state", "Failed"));
+	wpd_drain(d, 300);
+	CHECK(wpd_find(d, at, "resource_state", "good", NULL, NULL) == -1);
+	o = wpd_show(d, "good");
+	CHECK(ev_int(o, "monitor_pid") == good_pid);
+	json_object_put(o);
+}
+
 /* A group online of more resources than a SEQPACKET socket queues: the daemon sends every
  * "online" in one handler without reading, and the monitor answers with as many events. */
 static void test_large_group_online(void **state)
@@ -489,6 +537,7 @@ int main(void)
 		T(test_fail_from_inside_a_plugin_is_refused),
 		T(test_group_operations),
 		T(test_large_group_online),
+		T(test_crashing_resource_is_isolated),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
