@@ -140,8 +140,9 @@ static void test_kill_is_noticed_through_the_pidfd(void **state)
 	struct json_object *f_ev = rmc_wait(c, &at, 5000, "failure", 1, NULL, NULL);
 	CHECK(f_ev);
 	CHECK(strcmp(ev_str(f_ev, "source"), "event_fd") == 0);
-	/* Noticed at once: not after a poll interval (generous bound for loaded CI). */
-	CHECK((uint64_t) ev_int(f_ev, "t_us") - t_kill < 100000);
+	/* Noticed through the pidfd (no LooksAlive poll ran, checked above); the bound only
+	 * rules out a stuck detection and leaves room for a stalled CI machine. */
+	CHECK((uint64_t) ev_int(f_ev, "t_us") - t_kill < 1000000);
 	CHECK(rmc_wait(c, &at, 5000, "terminate", 1, NULL, NULL));
 	CHECK(rmc_wait(c, &at, 5000, "state", 1, "state_name", "Failed"));
 	CHECK(gone((pid_t) pid, 2000));

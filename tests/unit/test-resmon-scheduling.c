@@ -76,12 +76,13 @@ static void test_poll_intervals(void **state)
 
 	rmc_drain(c, 1300);
 	n = times_of(c, at, "looks_alive", 1, t, 64);
-	/* 1.3 s at 100 ms: about 13 polls. Accuracy is 5% of the interval. */
-	CHECK(n >= 9 && n <= 14);
+	/* 1.3 s at 100 ms: about 13 polls (never more: accuracy is 5% of the interval and
+	 * consecutive polls are checked below; fewer only if the machine stalls). */
+	CHECK(n >= 5 && n <= 14);
 	for (size_t i = 1; i < n; i++)
 		CHECK(t[i] - t[i - 1] >= 90000);
 	n = times_of(c, at, "is_alive", 1, t, 64);
-	CHECK(n >= 3 && n <= 6);
+	CHECK(n >= 2 && n <= 6);
 	for (size_t i = 1; i < n; i++)
 		CHECK(t[i] - t[i - 1] >= 230000);
 	CHECK(rmc_count(c, "failure", 1, NULL, NULL) == 0);
@@ -179,7 +180,7 @@ static void test_pending_timeout_is_the_gap_between_reports(void **state)
 		last = i;
 	CHECK(last >= 0);
 	int64_t gap = ev_int(c->events[f], "t_us") - ev_int(c->events[last], "t_us");
-	CHECK(gap >= 290000 && gap < 600000);
+	CHECK(gap >= 290000 && gap < 1500000); /* the 300 ms timeout, not the 3 min default */
 	CHECK(rmc_find(c, (size_t) f, "terminate", 2, "reason", "pending_timeout") > f);
 
 	/* The effective limit is min(PendingTimeout, DeadlockTimeout). */
@@ -202,7 +203,7 @@ static void test_deadlock_exits_the_monitor(void **state)
 	d = rmc_wait(c, &at, 5000, "deadlock", 1, NULL, NULL);
 	CHECK(d);
 	CHECK(strcmp(ev_str(d, "call"), "looks_alive") == 0);
-	CHECK(ev_int(d, "elapsed_ms") >= 300 && ev_int(d, "elapsed_ms") < 2000);
+	CHECK(ev_int(d, "elapsed_ms") >= 300 && ev_int(d, "elapsed_ms") < 5000);
 	CHECK(ev_int(d, "timeout_ms") == 300);
 	CHECK(rmc_wait_exit(c, 5000) == 0);
 	CHECK(WIFEXITED(c->exit_status) && WEXITSTATUS(c->exit_status) == 3);
