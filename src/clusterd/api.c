@@ -438,8 +438,10 @@ static int h_type_list(client *c, struct json_object *req, struct json_object *r
 		struct json_object *o = json_object_new_object();
 		json_object_object_add(o, "name", json_object_new_string(t->name));
 		json_object_object_add(o, "dll", json_object_new_string(t->dll));
-		json_object_object_add(o, "properties",
-				       props_with_defaults(PROP_TYPE, t->props, NULL, NULL));
+		struct json_object *props = props_with_defaults(PROP_TYPE, t->props, NULL, NULL);
+
+		json_object_object_add(props, "DllName", json_object_new_string(t->dll));
+		json_object_object_add(o, "properties", props);
 		json_object_array_add(a, o);
 	}
 	json_object_object_add(reply, "types", a);
