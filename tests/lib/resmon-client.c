@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -174,6 +175,8 @@ int rmc_start(rmc *c, const char *extra_plugin_dir)
 	if (pid == 0) {
 		char fdbuf[16];
 		int fd = dup(sv[1]); /* without CLOEXEC */
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* a dying test takes its monitor along */
 
 		snprintf(fdbuf, sizeof(fdbuf), "%d", fd);
 		if (extra_plugin_dir)

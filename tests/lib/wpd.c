@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -113,6 +114,8 @@ static int spawn(wpd *d)
 		argv[argc] = NULL;
 		if (!getenv("WP_TEST_VERBOSE") && null >= 0)
 			dup2(null, 2);
+		/* A test that dies (an assertion, a sanitizer abort) takes its daemon along. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		execv(WP_TEST_BIN_DIR "/wolfpackd", argv);
 		_exit(127);
 	}

@@ -79,12 +79,17 @@ static void test_poll_intervals(void **state)
 	/* 1.3 s at 100 ms: about 13 polls (never more: accuracy is 5% of the interval and
 	 * consecutive polls are checked below; fewer only if the machine stalls). */
 	CHECK(n >= 5 && n <= 14);
+	/* Events are stamped when a call completes, so one late completion followed by an
+	 * on-time one sits closer than the interval: the interval holds on average, each gap
+	 * within a jitter margin. */
 	for (size_t i = 1; i < n; i++)
-		CHECK(t[i] - t[i - 1] >= 90000);
+		CHECK(t[i] - t[i - 1] >= 50000);
+	CHECK((t[n - 1] - t[0]) / (n - 1) >= 95000);
 	n = times_of(c, at, "is_alive", 1, t, 64);
 	CHECK(n >= 2 && n <= 6);
 	for (size_t i = 1; i < n; i++)
-		CHECK(t[i] - t[i - 1] >= 230000);
+		CHECK(t[i] - t[i - 1] >= 150000);
+	CHECK((t[n - 1] - t[0]) / (n - 1) >= 240000);
 	CHECK(rmc_count(c, "failure", 1, NULL, NULL) == 0);
 
 	/* "set" changes the interval of a running instance. */
