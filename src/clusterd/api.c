@@ -243,7 +243,7 @@ static struct json_object *res_summary(const cl_res *r, bool details)
 	json_object_object_add(o, "name", json_object_new_string(r->name));
 	json_object_object_add(o, "type", json_object_new_string(r->type->name));
 	json_object_object_add(o, "group", json_object_new_string(r->group->name));
-	json_object_object_add(o, "state", json_object_new_string(res_state_name(r->state)));
+	json_object_object_add(o, "state", json_object_new_string(resource_state_name(r->state)));
 	json_object_object_add(o, "state_code", json_object_new_int(r->state));
 	json_object_object_add(o, "owner_node", json_object_new_string(cl.node));
 	json_object_object_add(o, "restart_count", json_object_new_int64(engine_restart_count(r)));
@@ -395,7 +395,7 @@ static void reply_status(client *c, int64_t id)
 		text_str(&t, ",\"group\":");
 		text_json(&t, r->group->name);
 		text_str(&t, ",\"state\":");
-		text_json(&t, res_state_name(r->state));
+		text_json(&t, resource_state_name(r->state));
 		text_str(&t, ",\"state_code\":");
 		text_int(&t, r->state);
 		text_str(&t, ",\"owner_node\":");

@@ -21,19 +21,13 @@
 #include "jmsg.h"
 #include "policy.h"
 #include "props.h"
+#include "state-name.h"
+#include "wolfpack/clusapi.h" /* WP_GROUP_* state values */
+#include "wolfpack/resapi.h"  /* WP_RESOURCE_* state values */
 
 struct json_object;
 
 #define CL_INFINITE 0xFFFFFFFFu
-
-/* CLUSTER_GROUP_STATE */
-enum {
-	GROUP_ONLINE = 0,
-	GROUP_OFFLINE = 1,
-	GROUP_FAILED = 2,
-	GROUP_PARTIAL_ONLINE = 3,
-	GROUP_PENDING = 4,
-};
 
 typedef struct cl_type {
 	char *name;
@@ -137,8 +131,6 @@ cl_res *cl_res_find(const char *name);
 cl_res *cl_res_by_id(uint32_t id);
 uint32_t res_prop(const cl_res *r, const char *name);
 uint32_t group_prop(const cl_group *g, const char *name);
-const char *res_state_name(int state);
-const char *group_state_name(int state);
 int engine_load(void);
 void engine_start(void);
 void engine_stop(void);

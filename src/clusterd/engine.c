@@ -32,48 +32,7 @@ cluster cl;
 
 static idmap by_id; /* monitor instance id -> resource */
 
-/* WSFC resource state values (CLUSTER_RESOURCE_STATE). */
-enum {
-	RS_UNKNOWN = -1,
-	RS_INITIALIZING = 1,
-	RS_ONLINE = 2,
-	RS_OFFLINE = 3,
-	RS_FAILED = 4,
-	RS_PENDING = 128,
-	RS_ONLINE_PENDING = 129,
-	RS_OFFLINE_PENDING = 130,
-};
-
 /* ---- names and lookups --------------------------------------------------------------------- */
-
-const char *res_state_name(int state)
-{
-	switch (state) {
-	case RS_INITIALIZING:
-		return "Initializing";
-	case RS_ONLINE:
-		return "Online";
-	case RS_OFFLINE:
-		return "Offline";
-	case RS_FAILED:
-		return "Failed";
-	case RS_PENDING:
-		return "Pending";
-	case RS_ONLINE_PENDING:
-		return "OnlinePending";
-	case RS_OFFLINE_PENDING:
-		return "OfflinePending";
-	default:
-		return "Unknown";
-	}
-}
-
-const char *group_state_name(int state)
-{
-	static const char *const names[] = { "Online", "Offline", "Failed", "PartialOnline",
-					     "Pending" };
-	return state >= 0 && state <= 4 ? names[state] : "Unknown";
-}
 
 cl_type *cl_type_find(const char *name)
 {
@@ -278,7 +237,7 @@ static void notify_res(uint32_t bit, const char *event, cl_res *r)
 	json_object_object_add(e, "resource", json_object_new_string(r->name));
 	json_object_object_add(e, "group", json_object_new_string(r->group->name));
 	if (bit == CHANGE_RESOURCE_STATE) {
-		json_object_object_add(e, "state", json_object_new_string(res_state_name(r->state)));
+		json_object_object_add(e, "state", json_object_new_string(resource_state_name(r->state)));
 		json_object_object_add(e, "state_code", json_object_new_int(r->state));
 	}
 	api_notify(bit, e);
@@ -302,11 +261,11 @@ enum { CLASS_ONLINE, CLASS_FAILED, CLASS_PENDING, CLASS_OFFLINE };
 
 static int state_class(int state)
 {
-	if (state == RS_ONLINE)
+	if (state == WP_RESOURCE_ONLINE)
 		return CLASS_ONLINE;
-	if (state == RS_FAILED)
+	if (state == WP_RESOURCE_FAILED)
 		return CLASS_FAILED;
-	if (state >= RS_PENDING)
+	if (state >= WP_RESOURCE_PENDING)
 		return CLASS_PENDING;
 	return CLASS_OFFLINE;
 }
@@ -320,15 +279,15 @@ static void update_group_state(cl_group *g)
 	int state;
 
 	if (failed)
-		state = GROUP_FAILED;
+		state = WP_GROUP_FAILED;
 	else if (pending)
-		state = GROUP_PENDING;
+		state = WP_GROUP_PENDING;
 	else if (n == 0 || offline == n)
-		state = GROUP_OFFLINE;
+		state = WP_GROUP_OFFLINE;
 	else if (online == n)
-		state = GROUP_ONLINE;
+		state = WP_GROUP_ONLINE;
 	else
-		state = GROUP_PARTIAL_ONLINE;
+		state = WP_GROUP_PARTIAL_ONLINE;
 	if (state == g->state)
 		return;
 	g->state = state;
@@ -352,7 +311,7 @@ static bool dep_online(const char *name, void *userdata)
 {
 	const cl_res *except = userdata, *d = cl_res_find(name);
 
-	return d && d != except && d->state == RS_ONLINE;
+	return d && d != except && d->state == WP_RESOURCE_ONLINE;
 }
 
 static bool deps_ok(const cl_res *r, const cl_res *except)
@@ -367,7 +326,7 @@ static bool depends_on(const cl_res *r, const cl_res *dep)
 
 static bool is_active(int state)
 {
-	return state == RS_ONLINE || state == RS_ONLINE_PENDING || state == RS_PENDING;
+	return state == WP_RESOURCE_ONLINE || state == WP_RESOURCE_ONLINE_PENDING || state == WP_RESOURCE_PENDING;
 }
 
 /* ---- starting and stopping ---------------------------------------------------------------- */
@@ -391,7 +350,7 @@ static void res_open(cl_res *r)
 /* Sends online when the decision to start holds and nothing blocks it. */
 static void start_if_ready(cl_res *r)
 {
-	if (!r->start_requested || is_active(r->state) || r->state == RS_OFFLINE_PENDING)
+	if (!r->start_requested || is_active(r->state) || r->state == WP_RESOURCE_OFFLINE_PENDING)
 		return;
 	if (r->group->failed || !r->opened || !deps_ok(r, NULL))
 		return; /* a later event (group retry, open, dependency online) calls again */
@@ -403,7 +362,7 @@ static void start_if_ready(cl_res *r)
 	}
 	r->start_requested = false;
 	/* WSFC shows OnlinePending while Online runs; the monitor's events take it from here. */
-	set_state(r, RS_ONLINE_PENDING);
+	set_state(r, WP_RESOURCE_ONLINE_PENDING);
 	monitor_cmd(r, "online");
 }
 
@@ -442,18 +401,18 @@ static void take_offline(cl_res *r, bool keep_want, unsigned depth)
 	for (cl_res *d = r->group->with_deps ? cl.resources : NULL; d; d = d->next) {
 		if (!depends_on(d, r) || !(is_active(d->state) || d->start_requested))
 			continue;
-		if (deps_ok(d, r) && d->state == RS_ONLINE)
+		if (deps_ok(d, r) && d->state == WP_RESOURCE_ONLINE)
 			continue; /* another member of its OR clause still serves it */
 		take_offline(d, keep_want, depth + 1);
-		if (d->state != RS_OFFLINE && d->state != RS_FAILED)
+		if (d->state != WP_RESOURCE_OFFLINE && d->state != WP_RESOURCE_FAILED)
 			waiting = true;
 	}
 	r->offline_cascade = waiting;
 	if (waiting)
 		return; /* engine_on_state continues when the last dependent is down */
-	if (is_active(r->state) || (r->state == RS_FAILED && !keep_want)) {
-		if (r->state == RS_ONLINE)
-			set_state(r, RS_OFFLINE_PENDING);
+	if (is_active(r->state) || (r->state == WP_RESOURCE_FAILED && !keep_want)) {
+		if (r->state == WP_RESOURCE_ONLINE)
+			set_state(r, WP_RESOURCE_OFFLINE_PENDING);
 		monitor_cmd(r, "offline");
 	}
 }
@@ -475,7 +434,7 @@ static int on_retry_timer(sd_event_source *s, uint64_t usec, void *userdata)
 	cl_res *r = userdata;
 
 	r->retry_timer = sd_event_source_disable_unref(r->retry_timer);
-	if (!r->want_online || r->state != RS_FAILED)
+	if (!r->want_online || r->state != WP_RESOURCE_FAILED)
 		return 0;
 	cl_log(CL_INFO, r->name, "RetryPeriodOnFailure (%" PRIu32 " ms) elapsed: trying again",
 	       res_prop(r, "RetryPeriodOnFailure"));
@@ -571,8 +530,8 @@ uint32_t engine_restart_count(const cl_res *r)
 void engine_on_open(cl_res *r)
 {
 	r->opened = true;
-	if (r->state == RS_INITIALIZING)
-		set_state(r, RS_OFFLINE);
+	if (r->state == WP_RESOURCE_INITIALIZING)
+		set_state(r, WP_RESOURCE_OFFLINE);
 	start_if_ready(r);
 }
 
@@ -610,29 +569,29 @@ void engine_on_state(cl_res *r, int state, uint32_t si)
 	set_state(r, state);
 	/* Failed again after a failure report is a new failure, even without a state change
 	 * (an online that failed from Failed). */
-	if (state == RS_FAILED && r->failure_reported)
+	if (state == WP_RESOURCE_FAILED && r->failure_reported)
 		old = -2;
 	r->failure_reported = false;
 	if (state == old)
 		return;
-	if (state == RS_ONLINE) {
+	if (state == WP_RESOURCE_ONLINE) {
 		/* Dependents waiting for this one may go now. */
 		for (cl_res *d = r->group->with_deps ? cl.resources : NULL; d; d = d->next)
 			if (depends_on(d, r))
 				start_if_ready(d);
 		return;
 	}
-	if (state != RS_OFFLINE && state != RS_FAILED)
+	if (state != WP_RESOURCE_OFFLINE && state != WP_RESOURCE_FAILED)
 		return;
 	/* A resource waiting for its dependents to stop may stop now. */
 	for (cl_res *x = r->group->with_deps ? cl.resources : NULL; x; x = x->next)
 		if (x->offline_cascade && depends_on(r, x))
 			take_offline(x, x->want_online, 0);
-	if (state != RS_FAILED)
+	if (state != WP_RESOURCE_FAILED)
 		return;
 	/* Dependents lose their dependency: offline now, back when it recovers. */
 	for (cl_res *d = r->group->with_deps ? cl.resources : NULL; d; d = d->next)
-		if (depends_on(d, r) && (is_active(d->state) || d->state == RS_OFFLINE_PENDING) &&
+		if (depends_on(d, r) && (is_active(d->state) || d->state == WP_RESOURCE_OFFLINE_PENDING) &&
 		    !deps_ok(d, r)) {
 			cl_log(CL_INFO, d->name, "dependency '%s' failed: taking offline until it recovers",
 			       r->name);
@@ -661,9 +620,9 @@ void engine_on_monitor_lost(cl_monitor *m, const char *why)
 		if (r->mon != m)
 			continue;
 		r->opened = false;
-		if (is_active(r->state) || r->state == RS_OFFLINE_PENDING) {
+		if (is_active(r->state) || r->state == WP_RESOURCE_OFFLINE_PENDING) {
 			engine_on_failure(r, why, 0, 0, "terminate");
-			engine_on_state(r, RS_FAILED, r->status_information);
+			engine_on_state(r, WP_RESOURCE_FAILED, r->status_information);
 		}
 	}
 }
@@ -714,7 +673,7 @@ static void load_group(const char *name, struct json_object *props, void *u)
 	if (!g || !(g->name = strdup(name)))
 		abort();
 	g->props = json_object_get(props);
-	g->state = GROUP_OFFLINE;
+	g->state = WP_GROUP_OFFLINE;
 	cl_group **p = &cl.groups;
 	while (*p)
 		p = &(*p)->next;
@@ -747,7 +706,7 @@ static void load_res(const char *name, const char *type, const char *group,
 	r->props = json_object_get(props);
 	r->params = json_object_get(params);
 	r->persistent = persistent;
-	r->state = RS_INITIALIZING;
+	r->state = WP_RESOURCE_INITIALIZING;
 	if (deps_parse(deps ? deps : "", &r->deps, err, sizeof(err)) < 0) {
 		fprintf(stderr, "wolfpackd: resource '%s': bad dependency expression, ignoring it: %s\n",
 			name, err);
@@ -1036,9 +995,9 @@ int engine_res_delete(cl_res *r, char *err, size_t errlen)
 	cl_monitor *m = r->mon;
 	int q;
 
-	if (is_active(r->state) || r->state == RS_OFFLINE_PENDING)
+	if (is_active(r->state) || r->state == WP_RESOURCE_OFFLINE_PENDING)
 		FAIL(-EBUSY, "resource '%s' is %s: take it offline first", r->name,
-		     res_state_name(r->state));
+		     resource_state_name(r->state));
 	/* Dependencies on it go with it (WSFC removes them), in the same transaction. */
 	if ((q = db_begin(cl.db)) < 0)
 		return db_error(q, err, errlen);
@@ -1127,7 +1086,7 @@ int engine_res_set(cl_res *r, struct json_object *props, struct json_object *par
 	r->params = p;
 	if (params_changed) {
 		r->params_dirty = true;
-		if (!is_active(r->state) && r->state != RS_OFFLINE_PENDING && r->opened) {
+		if (!is_active(r->state) && r->state != WP_RESOURCE_OFFLINE_PENDING && r->opened) {
 			monitor_cmd(r, "close");
 			res_open(r);
 		}
@@ -1286,9 +1245,9 @@ int engine_res_offline(cl_res *r, char *err, size_t errlen)
 
 int engine_res_fail(cl_res *r, char *err, size_t errlen)
 {
-	if (!is_active(r->state) && r->state != RS_OFFLINE_PENDING)
+	if (!is_active(r->state) && r->state != WP_RESOURCE_OFFLINE_PENDING)
 		FAIL(-EBUSY, "resource '%s' is %s: only an online or pending resource can fail",
-		     r->name, res_state_name(r->state));
+		     r->name, resource_state_name(r->state));
 	cl_log(CL_INFO, r->name, "FailClusterResource: failing on request");
 	monitor_cmd(r, "fail");
 	return 0;

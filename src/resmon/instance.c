@@ -26,6 +26,7 @@
 #include "jmsg.h"
 #include "macro.h"
 #include "resmon.h"
+#include "state-name.h"
 #include "time-util.h"
 
 #define DEFAULT_LOOKS_ALIVE_MS   5000u
@@ -62,36 +63,6 @@ const char *call_kind_name(call_kind k)
 	return k >= 0 && k < _CALL_MAX ? call_names[k] : "unknown";
 }
 
-const char *state_name(int state)
-{
-	switch (state) {
-	case WP_RESOURCE_STATE_UNKNOWN:
-		return "Unknown";
-	case WP_RESOURCE_INHERITED:
-		return "Inherited";
-	case WP_RESOURCE_INITIALIZING:
-		return "Initializing";
-	case WP_RESOURCE_ONLINE:
-		return "Online";
-	case WP_RESOURCE_OFFLINE:
-		return "Offline";
-	case WP_RESOURCE_FAILED:
-		return "Failed";
-	case WP_RESOURCE_CANNOT_COME_ONLINE_ON_ANY_NODE:
-		return "CannotComeOnlineOnAnyNode";
-	case WP_RESOURCE_CANNOT_COME_ONLINE_ON_THIS_NODE:
-		return "CannotComeOnlineOnThisNode";
-	case WP_RESOURCE_PENDING:
-		return "Pending";
-	case WP_RESOURCE_ONLINE_PENDING:
-		return "OnlinePending";
-	case WP_RESOURCE_OFFLINE_PENDING:
-		return "OfflinePending";
-	default:
-		return "Invalid";
-	}
-}
-
 static bool is_pending(int state)
 {
 	return state == WP_RESOURCE_PENDING || state == WP_RESOURCE_ONLINE_PENDING ||
@@ -117,7 +88,7 @@ static void emit_state(instance *inst)
 	struct json_object *e = event_new("state", inst);
 
 	json_object_object_add(e, "state", json_object_new_int(inst->state));
-	json_object_object_add(e, "state_name", json_object_new_string(state_name(inst->state)));
+	json_object_object_add(e, "state_name", json_object_new_string(resource_state_name(inst->state)));
 	json_object_object_add(e, "status_information",
 			       json_object_new_int64(inst->status_information));
 	emit(e);
@@ -523,7 +494,7 @@ static int on_pending_timeout(sd_event_source *s, uint64_t usec, void *userdata)
 	instance *inst = userdata;
 
 	emit_log(inst, WP_LOG_ERROR, "no status report for %" PRIu32 " ms while %s",
-		 effective_pending_ms(inst), state_name(inst->state));
+		 effective_pending_ms(inst), resource_state_name(inst->state));
 	fail_instance(inst, "pending_timeout", WP_FAILURE_TYPE_GENERAL, 0, now_us());
 	return 0;
 }
@@ -590,9 +561,9 @@ static void fail_instance(instance *inst, const char *source, int failure_type,
 		return; /* already on its way to Failed */
 	if (!can_fail(inst) && strcmp(source, "fail") != 0) {
 		log_debug("%s: failure from %s ignored: resource is %s", inst->name, source,
-			  state_name(inst->state));
+			  resource_state_name(inst->state));
 		emit_log(inst, WP_LOG_WARNING, "failure reported by %s while %s, ignoring",
-			 source, state_name(inst->state));
+			 source, resource_state_name(inst->state));
 		return;
 	}
 	if (failure_type == WP_FAILURE_TYPE_EMBEDDED)
@@ -858,7 +829,7 @@ static void handle_status(instance *inst, msg *m)
 	}
 	if (!is_pending(inst->state)) {
 		emit_log(inst, WP_LOG_WARNING, "status report while %s, ignoring",
-			 state_name(inst->state));
+			 resource_state_name(inst->state));
 		return;
 	}
 	if (m->status_ex) {
@@ -892,7 +863,7 @@ static void handle_status(instance *inst, msg *m)
 		emit(e);
 		if (inst->state != WP_RESOURCE_ONLINE_PENDING) {
 			emit_error("set_resource_status", inst, "Online reported while %s",
-				   state_name(inst->state));
+				   resource_state_name(inst->state));
 			return;
 		}
 		become_online(inst, st->event_fd);
@@ -1240,7 +1211,7 @@ void instance_command(const char *op, instance *inst, struct json_object *cmd)
 	} else if (strcmp(op, "fail") == 0) {
 		if (!can_fail(inst)) {
 			emit_error(op, inst, "resource is %s, not online or pending",
-				   state_name(inst->state));
+				   resource_state_name(inst->state));
 			return;
 		}
 		fail_instance(inst, "fail", WP_FAILURE_TYPE_GENERAL, 0, now_us());

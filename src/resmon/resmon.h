@@ -301,7 +301,6 @@ void instance_call_done(call_job *job);
 int instance_open(struct json_object *cmd);
 void instance_command(const char *op, instance *inst, struct json_object *cmd);
 void instance_shutdown_all(void);
-const char *state_name(int state);
 void instance_request_control(instance *inst, control_call *c, uint32_t code);
 void instance_poll(poll_entry *p);
 _Noreturn void instance_deadlock(call_job *job);
