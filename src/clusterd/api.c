@@ -236,7 +236,7 @@ static struct json_object *props_with_defaults(prop_kind kind, struct json_objec
 	return o;
 }
 
-static struct json_object *res_summary(const cl_res *r, bool details)
+static struct json_object *res_summary(const cl_res *r)
 {
 	struct json_object *o = json_object_new_object();
 
@@ -247,8 +247,6 @@ static struct json_object *res_summary(const cl_res *r, bool details)
 	json_object_object_add(o, "state_code", json_object_new_int(r->state));
 	json_object_object_add(o, "owner_node", json_object_new_string(cl.node));
 	json_object_object_add(o, "restart_count", json_object_new_int64(engine_restart_count(r)));
-	if (!details)
-		return o;
 	if (r->last_failure.set) {
 		struct json_object *f = json_object_new_object();
 		char t[40];
@@ -276,7 +274,7 @@ static struct json_object *res_summary(const cl_res *r, bool details)
 	return o;
 }
 
-static struct json_object *group_summary(const cl_group *g, bool details)
+static struct json_object *group_summary(const cl_group *g)
 {
 	struct json_object *o = json_object_new_object(), *members = json_object_new_array();
 
@@ -288,9 +286,7 @@ static struct json_object *group_summary(const cl_group *g, bool details)
 		if (r->group == g)
 			json_object_array_add(members, json_object_new_string(r->name));
 	json_object_object_add(o, "resources", members);
-	if (details)
-		json_object_object_add(o, "properties",
-				       props_with_defaults(PROP_GROUP, g->props, NULL, g));
+	json_object_object_add(o, "properties", props_with_defaults(PROP_GROUP, g->props, NULL, g));
 	return o;
 }
 
@@ -409,24 +405,17 @@ static void reply_status(client *c, int64_t id)
 	free(t.s);
 }
 
+/* Handlers that wrote their reply themselves return this. */
+#define REPLIED 1
+
 static int h_status(client *c, struct json_object *req, struct json_object *reply, char *err,
 		    size_t errlen)
 {
-	struct json_object *nodes = json_object_new_array(), *node = json_object_new_object();
-	struct json_object *groups = json_object_new_array(), *res = json_object_new_array();
+	int64_t id = 0;
 
-	json_object_object_add(node, "name", json_object_new_string(cl.node));
-	json_object_object_add(node, "state", json_object_new_string("Up"));
-	json_object_array_add(nodes, node);
-	for (cl_group *g = cl.groups; g; g = g->next)
-		json_object_array_add(groups, group_summary(g, false));
-	for (cl_res *r = cl.resources; r; r = r->next)
-		json_object_array_add(res, res_summary(r, false));
-	json_object_object_add(reply, "cluster", json_object_new_string(cl.name));
-	json_object_object_add(reply, "nodes", nodes);
-	json_object_object_add(reply, "groups", groups);
-	json_object_object_add(reply, "resources", res);
-	return 0;
+	(void) jmsg_get_i64(req, "id", &id);
+	reply_status(c, id);
+	return REPLIED;
 }
 
 static int h_type_list(client *c, struct json_object *req, struct json_object *reply, char *err,
@@ -488,7 +477,7 @@ static int h_group_show(client *c, struct json_object *req, struct json_object *
 			char *err, size_t errlen)
 {
 	NEED_GROUP(g);
-	json_object_object_add(reply, "group", group_summary(g, true));
+	json_object_object_add(reply, "group", group_summary(g));
 	return 0;
 }
 
@@ -591,7 +580,7 @@ static int h_res_show(client *c, struct json_object *req, struct json_object *re
 		      char *err, size_t errlen)
 {
 	NEED_RES(r);
-	json_object_object_add(reply, "resource", res_summary(r, true));
+	json_object_object_add(reply, "resource", res_summary(r));
 	return 0;
 }
 
@@ -798,18 +787,15 @@ static void handle_line(client *c, const char *line, size_t len)
 			    "permission denied: changes need root or membership in group '" ACCESS_GROUP "'");
 		return;
 	}
-	if (ops[i].fn == h_status) {
-		json_object_put(req);
-		reply_status(c, id);
-		return;
-	}
 	reply = json_object_new_object();
 	json_object_object_add(reply, "id", json_object_new_int64(id));
 	json_object_object_add(reply, "ok", json_object_new_boolean(true));
 	r = ops[i].fn(c, req, reply, err, sizeof(err));
 	/* Log lines of this request are committed before the reply, with it. */
 	cl_log_flush();
-	if (r < 0) {
+	if (r == REPLIED) {
+		json_object_put(reply);
+	} else if (r < 0) {
 		json_object_put(reply);
 		reply_error(c, id, r, err[0] ? err : strerror(-r));
 	} else {
