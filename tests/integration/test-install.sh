@@ -23,14 +23,16 @@ mkdir "$prefix/out"
 # shellcheck disable=SC2046
 cc -shared -Wall -Werror -o "$prefix/out/compat-dummy.so" \
 	"$src/plugins/compat-dummy/compat-dummy.c" $(pkg-config --cflags --libs wolfpack-plugin)
-nm -D --defined-only "$prefix/out/compat-dummy.so" | grep -q ' wp_resource_startup$'
-# Only the startup symbol is exported.
-[ "$(nm -D --defined-only "$prefix/out/compat-dummy.so" | grep -c ' T ')" = 1 ]
+# Only the startup symbol is exported. (Output is captured before matching: with pipefail,
+# "producer | grep -q" fails whenever grep exits before the producer has written it all.)
+symbols=$(nm -D --defined-only "$prefix/out/compat-dummy.so")
+grep -q ' wp_resource_startup$' <<<"$symbols"
+[ "$(grep -c ' T ' <<<"$symbols")" = 1 ]
 
 out=$("$prefix/bin/wp-restest" "$prefix/out/compat-dummy.so" --type compat-dummy --name oot \
 	--run-for 100)
-echo "$out" | grep -q '"event":"online"\|"event": "online"'
-echo "$out" | tail -1 | grep -q '"expected":true\|"expected": true'
+grep -q '"event":"online"\|"event": "online"' <<<"$out"
+grep -q '"expected":true\|"expected": true' <<<"$(tail -1 <<<"$out")"
 # The cluster service from the installed tree: wolfpackd finds libexec/wolfpack/wp-resmon and
 # lib/wolfpack/plugins on its own, and the installed wpctl finds lib/libwolfpack.so.
 for f in sbin/wolfpackd bin/wpctl lib/libwolfpack.so.0 include/wolfpack/clusapi.h \
@@ -46,6 +48,7 @@ wpctl() { "$prefix/bin/wpctl" --socket "$state/sock" "$@"; }
 wpctl group create g
 wpctl resource create r --type dummy --group g
 wpctl resource online r --wait || { echo "installed daemon could not bring a dummy online"; cat "$prefix/daemon.log"; exit 1; }
-wpctl --json resource show r | grep -q '"state":"Online"'
+shown=$(wpctl --json resource show r)
+[[ $shown == *'"state":"Online"'* ]]
 grep -q "libexec/wolfpack/wp-resmon\|Resource Monitor started" "$prefix/daemon.log"
 echo "install layout, out-of-tree plugin, installed wp-restest, wolfpackd and wpctl: ok"

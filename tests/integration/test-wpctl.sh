@@ -61,9 +61,10 @@ has() {
 $out"
 }
 
-# json_num KEY: the number after "KEY": in $out (empty if none).
+# json_num KEY: the number after the first "KEY": in $out (empty if none). sed reads all its
+# input: an early-exiting reader (head) can SIGPIPE grep, which pipefail turns into a failure.
 json_num() {
-	grep -o "\"$1\":-\?[0-9]*" <<<"$out" | head -n 1 | cut -d: -f2
+	grep -o "\"$1\":-\?[0-9]*" <<<"$out" | sed -n '1s/.*://p' || true
 }
 
 # ---- the daemon ----------------------------------------------------------------------------
