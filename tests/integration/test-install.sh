@@ -29,6 +29,15 @@ symbols=$(nm -D --defined-only "$prefix/out/compat-dummy.so")
 grep -q ' wp_resource_startup$' <<<"$symbols"
 [ "$(grep -c ' T ' <<<"$symbols")" = 1 ]
 
+# The two WSFC compat headers go together in either order.
+printf '#include <wolfpack/compat/resapi.h>\n#include <wolfpack/compat/clusapi.h>\n' >"$prefix/out/a.c"
+printf '#include <wolfpack/compat/clusapi.h>\n#include <wolfpack/compat/resapi.h>\n' >"$prefix/out/b.c"
+for f in a b; do
+	# shellcheck disable=SC2046
+	cc -fsyntax-only -Wall -Werror -I"$prefix/include" "$prefix/out/$f.c" ||
+		{ echo "compat headers do not compile in order $f"; exit 1; }
+done
+
 out=$("$prefix/bin/wp-restest" "$prefix/out/compat-dummy.so" --type compat-dummy --name oot \
 	--run-for 100)
 grep -q '"event":"online"\|"event": "online"' <<<"$out"

@@ -22,9 +22,8 @@
  *    property, and CLUSTER_RECONNECT); the port reconnects by itself when wolfpackd restarts
  *    and reports CLUSTER_CHANGE_CLUSTER_RECONNECT, as WSFC does after a lost connection.
  *  - Handles are not thread-safe; give each thread its own (WSFC's are).
- *  - If you also include <wolfpack/compat/resapi.h>, include it first (as WSFC's resapi.h
- *    includes clusapi.h): both define DWORD, GetLastError and CLUSTER_RESOURCE_STATE, and this
- *    header then reuses its definitions.
+ *  - It may be included with <wolfpack/compat/resapi.h>, in either order: both take DWORD,
+ *    GetLastError and CLUSTER_RESOURCE_STATE from <wolfpack/compat/wintypes.h>.
  *
  * Results. Functions returning DWORD return the code and also store it with SetLastError;
  * functions returning a handle return NULL and SetLastError(code); BOOL functions return
@@ -79,91 +78,9 @@
 
 #include <wolfpack/clusapi.h>
 
-/* ---- Definitions shared with <wolfpack/compat/resapi.h> (identical there) ----------------- */
-
-#ifndef WOLFPACK_COMPAT_RESAPI_H
-typedef uint32_t DWORD, *PDWORD, *LPDWORD;
-typedef int BOOL, *PBOOL, *LPBOOL;
-typedef unsigned char BYTE, UCHAR, *PBYTE, *LPBYTE;
-typedef char CHAR, WCHAR; /* narrow: see the top of this file */
-typedef const char *LPCSTR, *LPCWSTR, *PCWSTR;
-typedef char *LPSTR, *LPWSTR, *PWSTR;
-typedef void *PVOID, *LPVOID, *HLOCAL, *LPSECURITY_ATTRIBUTES;
-typedef int64_t INT64;
-typedef uint64_t ULONGLONG;
-
-#ifndef VOID
-#define VOID void
-#endif
-#ifndef TRUE
-#define TRUE 1
-#endif
-#ifndef FALSE
-#define FALSE 0
-#endif
-#define WINAPI
-#define CALLBACK
-#define TEXT(s) s
-#define _T(s)   s
-
-typedef void *HANDLE;
-typedef HANDLE *PHANDLE, *LPHANDLE;
-#define WP_HANDLE_FROM_FD(fd)  ((HANDLE) (intptr_t) ((fd) + 1))
-#define WP_FD_FROM_HANDLE(h)   ((int) ((intptr_t) (h) - 1))
-#define INVALID_HANDLE_VALUE   ((HANDLE) (intptr_t) -1)
-
-#define ERROR_SUCCESS                    0
-#define NO_ERROR                         0
-#define ERROR_INVALID_FUNCTION           1
-#define ERROR_FILE_NOT_FOUND             2
-#define ERROR_INVALID_HANDLE             6
-#define ERROR_NOT_ENOUGH_MEMORY          8
-#define ERROR_INVALID_DATA               13
-#define ERROR_OUTOFMEMORY                14
-#define ERROR_GEN_FAILURE                31
-#define ERROR_NOT_SUPPORTED              50
-#define ERROR_INVALID_PARAMETER          87
-#define ERROR_INSUFFICIENT_BUFFER        122
-#define ERROR_ALREADY_EXISTS             183
-#define ERROR_MORE_DATA                  234
-#define ERROR_OPERATION_ABORTED          995
-#define ERROR_IO_PENDING                 997
-#define ERROR_REVISION_MISMATCH          1306
-#define ERROR_TIMEOUT                    1460
-#define ERROR_RESOURCE_NOT_ONLINE        5004
-#define ERROR_RESOURCE_NOT_AVAILABLE     5006
-#define ERROR_RESOURCE_NOT_FOUND         5007
-#define ERROR_INVALID_STATE              5023
-#define ERROR_RESOURCE_PROPERTIES_STORED 5024
-#define ERROR_RESOURCE_FAILED            5038
-#define ERROR_CLUSTER_RESNAME_NOT_FOUND  5080
-
-__attribute__((weak, visibility("hidden"))) __thread DWORD wp__compat_last_error;
-
-static inline VOID SetLastError(DWORD dwErrCode)
-{
-	wp__compat_last_error = dwErrCode;
-}
-
-static inline DWORD GetLastError(void)
-{
-	return wp__compat_last_error;
-}
-
-typedef enum CLUSTER_RESOURCE_STATE {
-	ClusterResourceStateUnknown = WP_RESOURCE_STATE_UNKNOWN,
-	ClusterResourceInherited = WP_RESOURCE_INHERITED,
-	ClusterResourceInitializing = WP_RESOURCE_INITIALIZING,
-	ClusterResourceOnline = WP_RESOURCE_ONLINE,
-	ClusterResourceOffline = WP_RESOURCE_OFFLINE,
-	ClusterResourceFailed = WP_RESOURCE_FAILED,
-	ClusterResourceCannotComeOnlineOnAnyNode = WP_RESOURCE_CANNOT_COME_ONLINE_ON_ANY_NODE,
-	ClusterResourceCannotComeOnlineOnThisNode = WP_RESOURCE_CANNOT_COME_ONLINE_ON_THIS_NODE,
-	ClusterResourcePending = WP_RESOURCE_PENDING,
-	ClusterResourceOnlinePending = WP_RESOURCE_ONLINE_PENDING,
-	ClusterResourceOfflinePending = WP_RESOURCE_OFFLINE_PENDING,
-} CLUSTER_RESOURCE_STATE;
-#endif /* !WOLFPACK_COMPAT_RESAPI_H */
+/* Base types, error codes, GetLastError and CLUSTER_RESOURCE_STATE, shared with
+ * <wolfpack/compat/resapi.h>. */
+#include <wolfpack/compat/wintypes.h>
 
 /* ---- Types, codes and constants of clusapi.h ---------------------------------------------- */
 
