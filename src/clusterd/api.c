@@ -170,14 +170,8 @@ void api_notify(uint32_t bit, struct json_object *ev)
 typedef int (*handler_fn)(client *c, struct json_object *req, struct json_object *reply,
 			  char *err, size_t errlen);
 
-static const char *str_field(struct json_object *req, const char *key)
-{
-	const char *s = jmsg_get_str(req, key);
-	return s ? s : NULL;
-}
-
 #define NEED_STR(var, key)                                                              \
-	const char *var = str_field(req, key);                                          \
+	const char *var = jmsg_get_str(req, key);                                          \
 	if (!var) {                                                                     \
 		snprintf(err, errlen, "'%s' (a string) is required", key);              \
 		return -EINVAL;                                                         \
@@ -498,7 +492,7 @@ static int h_group_set(client *c, struct json_object *req, struct json_object *r
 static int h_group_move(client *c, struct json_object *req, struct json_object *reply,
 			char *err, size_t errlen)
 {
-	const char *node = str_field(req, "node");
+	const char *node = jmsg_get_str(req, "node");
 
 	NEED_GROUP(g);
 	/* One node: the best possible node is this one; there is no other. */
@@ -555,7 +549,7 @@ static int h_res_set(client *c, struct json_object *req, struct json_object *rep
 static int h_res_get(client *c, struct json_object *req, struct json_object *reply, char *err,
 		     size_t errlen)
 {
-	const char *prop = str_field(req, "property");
+	const char *prop = jmsg_get_str(req, "property");
 	struct json_object *all, *v;
 
 	NEED_RES(r);
@@ -655,7 +649,7 @@ static int h_log_get(client *c, struct json_object *req, struct json_object *rep
 
 	(void) jmsg_get_u32(req, "limit", &limit);
 	cl_log_flush();
-	r = db_log_read(cl.db, str_field(req, "resource"), limit, log_row, a);
+	r = db_log_read(cl.db, jmsg_get_str(req, "resource"), limit, log_row, a);
 	json_object_object_add(reply, "entries", a);
 	return r;
 }

@@ -158,7 +158,6 @@ void engine_on_state(cl_res *r, int state, uint32_t status_information);
 void engine_on_failure(cl_res *r, const char *source, int failure_type, uint32_t app_error,
 		       const char *action);
 void engine_on_status_information(cl_res *r, uint32_t status_information);
-void engine_on_close(cl_res *r);
 void engine_on_monitor_lost(cl_monitor *m, const char *why);
 void engine_monitor_started(cl_monitor *m);
 bool engine_monitor_has_resources(cl_monitor *m);

@@ -601,11 +601,6 @@ void engine_on_state(cl_res *r, int state, uint32_t si)
 	apply_policy(r);
 }
 
-void engine_on_close(cl_res *r)
-{
-	(void) r; /* the resource was deleted (or reopened under a new id) already */
-}
-
 bool engine_monitor_has_resources(cl_monitor *m)
 {
 	for (cl_res *r = cl.resources; r; r = r->next)

@@ -86,8 +86,6 @@ static void on_event(cl_monitor *m, struct json_object *e)
 		if (r && jmsg_get_str(e, "op") && strcmp(jmsg_get_str(e, "op"), "open") == 0 &&
 		    !r->opened)
 			engine_on_state(r, 4 /* Failed */, 0);
-	} else if (strcmp(ev, "close") == 0 && r) {
-		engine_on_close(r);
 	} else if (strcmp(ev, "deadlock") == 0) {
 		free(m->deadlock_what);
 		if (asprintf(&m->deadlock_what, "%s did not return from %s within %s ms",

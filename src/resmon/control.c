@@ -102,10 +102,7 @@ static uint32_t control_timeout_ms(const control_call *c)
 {
 	const instance *inst = c->instance_id ? idmap_get(&rm.instances, c->instance_id) : NULL;
 
-	if (!inst)
-		return TYPE_CONTROL_TIMEOUT_MS;
-	return inst->pending_timeout_ms < inst->deadlock_timeout_ms ? inst->pending_timeout_ms
-								    : inst->deadlock_timeout_ms;
+	return inst ? instance_pending_ms(inst) : TYPE_CONTROL_TIMEOUT_MS;
 }
 
 int control_start(struct json_object *cmd, instance *inst, bool type_level)

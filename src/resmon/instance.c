@@ -75,7 +75,9 @@ static instance *by_token(uint64_t token)
 	return token ? idmap_get(&rm.handles, token) : NULL;
 }
 
-static uint32_t effective_pending_ms(const instance *inst)
+/* PendingTimeout as enforced: never longer than DeadlockTimeout. Also the deadline of an
+ * asynchronous control call (control.c). */
+uint32_t instance_pending_ms(const instance *inst)
 {
 	return inst->pending_timeout_ms < inst->deadlock_timeout_ms ? inst->pending_timeout_ms
 								    : inst->deadlock_timeout_ms;
@@ -494,14 +496,14 @@ static int on_pending_timeout(sd_event_source *s, uint64_t usec, void *userdata)
 	instance *inst = userdata;
 
 	emit_log(inst, WP_LOG_ERROR, "no status report for %" PRIu32 " ms while %s",
-		 effective_pending_ms(inst), resource_state_name(inst->state));
+		 instance_pending_ms(inst), resource_state_name(inst->state));
 	fail_instance(inst, "pending_timeout", WP_FAILURE_TYPE_GENERAL, 0, now_us());
 	return 0;
 }
 
 static void arm_pending_timer(instance *inst)
 {
-	uint64_t usec = (uint64_t) effective_pending_ms(inst) * USEC_PER_MSEC;
+	uint64_t usec = (uint64_t) instance_pending_ms(inst) * USEC_PER_MSEC;
 
 	if (inst->pending_timer) {
 		sd_event_source_set_time_relative(inst->pending_timer, usec);

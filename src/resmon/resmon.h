@@ -302,6 +302,7 @@ int instance_open(struct json_object *cmd);
 void instance_command(const char *op, instance *inst, struct json_object *cmd);
 void instance_shutdown_all(void);
 void instance_request_control(instance *inst, control_call *c, uint32_t code);
+uint32_t instance_pending_ms(const instance *inst);
 void instance_poll(poll_entry *p);
 _Noreturn void instance_deadlock(call_job *job);
 
