@@ -42,6 +42,7 @@ typedef struct client {
 	uint32_t filter;
 	uint64_t seq;
 	bool closing;
+	uint64_t cid;       /* replies to replicated requests find their client by this */
 	struct client *next;
 } client;
 
@@ -50,6 +51,7 @@ static int listen_fd = -1;
 static sd_event_source *listen_source;
 static client *clients;
 static char *socket_path;
+static uint64_t next_cid = 1;
 
 /* ---- output ------------------------------------------------------------------------------- */
 
@@ -239,7 +241,8 @@ static struct json_object *res_summary(const cl_res *r)
 	json_object_object_add(o, "group", json_object_new_string(r->group->name));
 	json_object_object_add(o, "state", json_object_new_string(resource_state_name(r->state)));
 	json_object_object_add(o, "state_code", json_object_new_int(r->state));
-	json_object_object_add(o, "owner_node", json_object_new_string(cl.node));
+	json_object_object_add(o, "owner_node",
+			       json_object_new_string(cluster_node_name(r->group->owner)));
 	json_object_object_add(o, "restart_count", json_object_new_int64(engine_restart_count(r)));
 	if (r->last_failure.set) {
 		struct json_object *f = json_object_new_object();
@@ -275,7 +278,10 @@ static struct json_object *group_summary(const cl_group *g)
 	json_object_object_add(o, "name", json_object_new_string(g->name));
 	json_object_object_add(o, "state", json_object_new_string(group_state_name(g->state)));
 	json_object_object_add(o, "state_code", json_object_new_int(g->state));
-	json_object_object_add(o, "owner_node", json_object_new_string(cl.node));
+	json_object_object_add(o, "owner_node", json_object_new_string(cluster_node_name(g->owner)));
+	if (g->moving_to)
+		json_object_object_add(o, "moving_to",
+				       json_object_new_string(cluster_node_name(g->moving_to)));
 	for (cl_res *r = cl.resources; r; r = r->next)
 		if (r->group == g)
 			json_object_array_add(members, json_object_new_string(r->name));
@@ -352,9 +358,18 @@ static void reply_status(client *c, int64_t id)
 	text_int(&t, id);
 	text_str(&t, ",\"ok\":true,\"cluster\":");
 	text_json(&t, cl.name);
-	text_str(&t, ",\"nodes\":[{\"name\":");
-	text_json(&t, cl.node);
-	text_str(&t, ",\"state\":\"Up\"}],\"groups\":[");
+	{
+		struct json_object *nodes = cluster_nodes_json();
+
+		text_str(&t, ",\"node\":");
+		text_json(&t, cl.node);
+		text_str(&t, ",\"quorate\":");
+		text_str(&t, cluster_quorate() ? "true" : "false");
+		text_str(&t, ",\"nodes\":");
+		text_str(&t, json_object_to_json_string_ext(nodes, JSON_C_TO_STRING_PLAIN));
+		json_object_put(nodes);
+	}
+	text_str(&t, ",\"groups\":[");
 	for (cl_group *g = cl.groups; g; g = g->next) {
 		bool first = true;
 
@@ -365,7 +380,7 @@ static void reply_status(client *c, int64_t id)
 		text_str(&t, ",\"state_code\":");
 		text_int(&t, g->state);
 		text_str(&t, ",\"owner_node\":");
-		text_json(&t, cl.node);
+		text_json(&t, cluster_node_name(g->owner));
 		text_str(&t, ",\"resources\":[");
 		for (cl_res *r = cl.resources; r; r = r->next)
 			if (r->group == g) {
@@ -389,7 +404,7 @@ static void reply_status(client *c, int64_t id)
 		text_str(&t, ",\"state_code\":");
 		text_int(&t, r->state);
 		text_str(&t, ",\"owner_node\":");
-		text_json(&t, cl.node);
+		text_json(&t, cluster_node_name(r->group->owner));
 		text_str(&t, ",\"restart_count\":");
 		text_int(&t, engine_restart_count(r));
 		text_add(&t, "}", 1);
@@ -493,15 +508,15 @@ static int h_group_move(client *c, struct json_object *req, struct json_object *
 			char *err, size_t errlen)
 {
 	const char *node = jmsg_get_str(req, "node");
+	uint32_t target = 0;
+	int r;
 
 	NEED_GROUP(g);
-	/* One node: the best possible node is this one; there is no other. */
-	if (node && strcmp(node, cl.node) != 0) {
-		snprintf(err, errlen, "no node named '%s' in this cluster", node);
-		return -EINVAL;
-	}
-	(void) g;
-	json_object_object_add(reply, "node", json_object_new_string(cl.node));
+	/* Without a node: the best possible node (MoveClusterGroup with NULL). */
+	r = cluster_move(g, node, err, errlen, &target);
+	if (r < 0)
+		return r;
+	json_object_object_add(reply, "node", json_object_new_string(cluster_node_name(target)));
 	return 0;
 }
 
@@ -598,7 +613,7 @@ static int h_res_fail(client *c, struct json_object *req, struct json_object *re
 	NEED_RES(r);
 	/* WSFC: "Do not call FailClusterResource from a resource DLL." A plugin runs inside a
 	 * Resource Monitor, and every monitor is our child: its pid gives it away. */
-	if (monitor_pid_is_ours(c->pid)) {
+	if (c && monitor_pid_is_ours(c->pid)) {
 		cl_log(CL_WARNING, r->name,
 		       "FailClusterResource refused: called from inside a Resource Monitor (pid %d)",
 		       (int) c->pid);
@@ -702,33 +717,85 @@ static int h_subscribe(client *c, struct json_object *req, struct json_object *r
 	return 0;
 }
 
+static int h_node_list(client *c, struct json_object *req, struct json_object *reply, char *err,
+		       size_t errlen)
+{
+	json_object_object_add(reply, "node", json_object_new_string(cl.node));
+	json_object_object_add(reply, "quorate", json_object_new_boolean(cluster_quorate()));
+	json_object_object_add(reply, "nodes", cluster_nodes_json());
+	return 0;
+}
+
+static int h_node_pause(client *c, struct json_object *req, struct json_object *reply, char *err,
+			size_t errlen)
+{
+	bool drain = false;
+
+	NEED_STR(name, "name");
+	(void) jmsg_get_bool(req, "drain", &drain);
+	if (!cl_multi) {
+		snprintf(err, errlen, "a one-node cluster cannot pause its only node");
+		return -EINVAL;
+	}
+	return cluster_node_pause(name, drain, err, errlen);
+}
+
+static int h_node_resume(client *c, struct json_object *req, struct json_object *reply, char *err,
+			 size_t errlen)
+{
+	NEED_STR(name, "name");
+	if (!cl_multi) {
+		snprintf(err, errlen, "a one-node cluster has no paused node");
+		return -EINVAL;
+	}
+	return cluster_node_resume(name, err, errlen);
+}
+
+static int h_cluster_set(client *c, struct json_object *req, struct json_object *reply,
+			 char *err, size_t errlen)
+{
+	struct json_object *props;
+
+	if (!json_object_object_get_ex(req, "properties", &props) ||
+	    !json_object_is_type(props, json_type_object)) {
+		snprintf(err, errlen, "'properties' (an object) is required");
+		return -EINVAL;
+	}
+	return cluster_set(props, err, errlen);
+}
+
 static const struct {
 	const char *op;
 	handler_fn fn;
 	bool writes;
+	bool config; /* changes the replicated configuration (a new version on every node) */
 } ops[] = {
-	{ "cluster.status", h_status, false },
-	{ "type.list", h_type_list, false },
-	{ "type.create", h_type_create, true },
-	{ "group.create", h_group_create, true },
-	{ "group.delete", h_group_delete, true },
-	{ "group.online", h_group_online, true },
-	{ "group.offline", h_group_offline, true },
-	{ "group.show", h_group_show, false },
-	{ "group.set", h_group_set, true },
-	{ "group.move", h_group_move, true },
-	{ "resource.create", h_res_create, true },
-	{ "resource.delete", h_res_delete, true },
-	{ "resource.set", h_res_set, true },
-	{ "resource.get", h_res_get, false },
-	{ "resource.show", h_res_show, false },
-	{ "resource.online", h_res_online, true },
-	{ "resource.offline", h_res_offline, true },
-	{ "resource.fail", h_res_fail, true },
-	{ "resource.depend", h_res_depend, true },
-	{ "resource.add_dependency", h_res_add_dependency, true },
-	{ "log.get", h_log_get, false },
-	{ "subscribe", h_subscribe, false },
+	{ "cluster.status", h_status, false, false },
+	{ "type.list", h_type_list, false, false },
+	{ "type.create", h_type_create, true, true },
+	{ "group.create", h_group_create, true, true },
+	{ "group.delete", h_group_delete, true, true },
+	{ "group.online", h_group_online, true, true },
+	{ "group.offline", h_group_offline, true, true },
+	{ "group.show", h_group_show, false, false },
+	{ "group.set", h_group_set, true, true },
+	{ "group.move", h_group_move, true, true },
+	{ "resource.create", h_res_create, true, true },
+	{ "resource.delete", h_res_delete, true, true },
+	{ "resource.set", h_res_set, true, true },
+	{ "resource.get", h_res_get, false, false },
+	{ "resource.show", h_res_show, false, false },
+	{ "resource.online", h_res_online, true, true },
+	{ "resource.offline", h_res_offline, true, true },
+	{ "resource.fail", h_res_fail, true, false },
+	{ "resource.depend", h_res_depend, true, true },
+	{ "resource.add_dependency", h_res_add_dependency, true, true },
+	{ "log.get", h_log_get, false, false },
+	{ "node.list", h_node_list, false, false },
+	{ "node.pause", h_node_pause, true, true },
+	{ "node.resume", h_node_resume, true, true },
+	{ "cluster.set", h_cluster_set, true, true },
+	{ "subscribe", h_subscribe, false, false },
 };
 
 static void reply_error(client *c, int64_t id, int code, const char *msg)
@@ -741,6 +808,65 @@ static void reply_error(client *c, int64_t id, int code, const char *msg)
 	json_object_object_add(r, "code", json_object_new_int(code));
 	send_obj(c, r);
 	json_object_put(r);
+}
+
+static int find_op(const char *op)
+{
+	for (size_t i = 0; op && i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (strcmp(ops[i].op, op) == 0)
+			return (int) i;
+	return -1;
+}
+
+bool api_op_changes_config(const char *op)
+{
+	int i = find_op(op);
+
+	return i >= 0 && ops[i].config;
+}
+
+int api_apply(struct json_object *req, struct json_object *reply, char *err, size_t errlen)
+{
+	int64_t id = 0;
+	int i = find_op(jmsg_get_str(req, "op"));
+
+	if (i < 0 || !ops[i].writes) {
+		snprintf(err, errlen, "unknown op");
+		return -EPROTO;
+	}
+	(void) jmsg_get_i64(req, "id", &id);
+	json_object_object_add(reply, "id", json_object_new_int64(id));
+	json_object_object_add(reply, "ok", json_object_new_boolean(true));
+	return ops[i].fn(NULL, req, reply, err, errlen);
+}
+
+static client *client_by_id(uint64_t cid)
+{
+	for (client *c = clients; c; c = c->next)
+		if (c->cid == cid && !c->closing)
+			return c;
+	return NULL;
+}
+
+void api_reply(uint64_t client_id, struct json_object *reply)
+{
+	client *c = client_by_id(client_id);
+
+	if (c) {
+		send_obj(c, reply);
+		(void) flush_out(c);
+	}
+	json_object_put(reply);
+}
+
+void api_reply_error(uint64_t client_id, int64_t req_id, int code, const char *msg)
+{
+	client *c = client_by_id(client_id);
+
+	if (c) {
+		reply_error(c, req_id, code, msg);
+		(void) flush_out(c);
+	}
 }
 
 static void handle_line(client *c, const char *line, size_t len)
@@ -779,6 +905,18 @@ static void handle_line(client *c, const char *line, size_t len)
 		json_object_put(req);
 		reply_error(c, id, -EACCES,
 			    "permission denied: changes need root or membership in group '" ACCESS_GROUP "'");
+		return;
+	}
+	if (cl_multi && ops[i].writes) {
+		/* Applied by every node in the cluster's order; answered when applied here. */
+		if (strcmp(op, "resource.fail") == 0 && monitor_pid_is_ours(c->pid)) {
+			r = h_res_fail(c, req, NULL, err, sizeof(err));
+			reply_error(c, id, r < 0 ? r : -EPERM, err);
+		} else if ((r = cluster_submit(c->cid, id, req, err, sizeof(err))) < 0) {
+			reply_error(c, id, r, err);
+		}
+		cl_log_flush();
+		json_object_put(req);
 		return;
 	}
 	reply = json_object_new_object();
@@ -894,6 +1032,7 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 		if (!c)
 			abort();
 		c->fd = cfd;
+		c->cid = next_cid++;
 		c->pid = cred.pid;
 		c->uid = cred.uid;
 		c->can_write = cred.uid == 0 || in_access_group(cred.uid, cred.gid);

@@ -55,6 +55,8 @@ typedef struct cl_res {
 	bool opened;                /* the monitor has an instance for id */
 	bool open_state_due;        /* the monitor's Offline state that completes an open */
 	bool params_dirty;          /* private properties changed: reopen before next online */
+	int shared_state;           /* the state as last announced to the cluster (every node
+				     * sees the same one at the same point of the total order) */
 	bool isolated;              /* crashed or deadlocked a shared monitor: runs in its own
 				     * from then on (until the daemon restarts), as WSFC does */
 	int state;                  /* CLUSTER_RESOURCE_STATE */
@@ -85,6 +87,14 @@ struct cl_group {
 	unsigned with_deps;         /* members that have a dependency expression */
 	bool failed;                /* escalated (RestartAction 2 past threshold) */
 	sd_event_source *retry_timer;
+	/* Many nodes (cluster.c). owner is replicated (database, total order); the rest is
+	 * runtime. */
+	uint32_t owner;             /* node id of the owner, 0 = none yet */
+	uint32_t moving_to;         /* a move in progress: the owner stops it, then releases */
+	bool active;                /* this node runs it (owner, allowed to host, activated) */
+	bool release_sent;
+	int64_t failovers[16];      /* recent failovers (ms, realtime of the deciding message) */
+	unsigned n_failovers;
 	struct cl_group *next;
 };
 
@@ -173,12 +183,53 @@ bool monitor_pid_is_ours(pid_t pid);
 void monitors_stop(void);
 void monitor_release(cl_monitor *m);
 
+/* Placement and cluster hooks of the engine (engine.c). */
+bool engine_group_here(const cl_group *g);    /* this node owns it (or the cluster is one node) */
+bool engine_group_idle(const cl_group *g);    /* nothing in it active or pending, by shared state */
+bool engine_group_local_idle(const cl_group *g); /* nothing in it active here */
+void engine_group_activate(cl_group *g);      /* start running it here (owner + may host) */
+void engine_group_deactivate(cl_group *g);    /* stop running it here (offline, keep intent) */
+void engine_group_terminate(cl_group *g);     /* terminate what is still running here */
+void engine_remote_state(cl_res *r, int state, uint32_t si);
+void engine_shared_state(cl_res *r, int state);
+int engine_reload(void);                      /* after the database was replaced */
+int engine_set_owner(cl_group *g, uint32_t owner); /* database + model */
+
+/* cluster.c: many nodes through Corosync (CPG, votequorum, cmap). */
+extern bool cl_multi;            /* Corosync mode (else the one-node embedded default) */
+extern uint32_t cl_local_id;     /* this node's Corosync node id (0 in one-node mode) */
+int cluster_start(bool required); /* required: --cluster corosync (else only if reachable) */
+void cluster_stop(void);
+bool cluster_may_host(void);
+const char *cluster_node_name(uint32_t id); /* "" for 0, "node<ID>" if unknown */
+uint32_t cluster_node_id(const char *name); /* 0 if unknown */
+/* A write request from a client: replicated, applied everywhere in total order, answered when
+ * applied here. Returns 0 (the reply comes later through api_reply) or -errno + message. */
+int cluster_submit(uint64_t client_id, int64_t req_id, struct json_object *req, char *err,
+		   size_t errlen);
+void cluster_on_res_state(cl_res *r);     /* a local resource changed state: announce it */
+void cluster_on_group_idle(cl_group *g);  /* a group being moved away stopped here */
+void cluster_request_failover(cl_group *g, const char *why);
+void cluster_place_new(cl_group *g);      /* a group created by a replicated request */
+int cluster_move(cl_group *g, const char *node, char *err, size_t errlen, uint32_t *ret_target);
+int cluster_node_pause(const char *node, bool drain, char *err, size_t errlen);
+int cluster_node_resume(const char *node, char *err, size_t errlen);
+int cluster_set(struct json_object *props, char *err, size_t errlen);
+struct json_object *cluster_nodes_json(void);
+bool cluster_quorate(void);
+
 /* api.c */
 extern size_t api_event_backlog; /* bytes of undelivered events before "reconnect" */
 int api_start(const char *path);
 void api_stop(void);
 /* Broadcasts an event to subscribers whose filter has bit (takes ownership of ev). */
 void api_notify(uint32_t bit, struct json_object *ev);
+/* Applies a replicated write request (no client): the handler's result, reply filled. */
+int api_apply(struct json_object *req, struct json_object *reply, char *err, size_t errlen);
+bool api_op_changes_config(const char *op);
+/* Answers a request of a client by id (gone clients are skipped). Takes ownership. */
+void api_reply(uint64_t client_id, struct json_object *reply);
+void api_reply_error(uint64_t client_id, int64_t req_id, int code, const char *msg);
 
 /* Notification bits (CLUSTER_CHANGE_*). */
 #define CHANGE_RESOURCE_STATE    0x00000100u

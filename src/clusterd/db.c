@@ -2,6 +2,8 @@
 #include "db.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,7 @@ struct db {
 	 * keeps them safe from a crash of the daemon; a power loss may lose the last ones. */
 	sqlite3 *log;
 	struct db *logview; /* {.sql = log}: lets the helpers below run on the log connection */
+	unsigned depth;     /* nested db_begin calls: the outer one is the transaction */
 };
 
 static const char schema[] =
@@ -33,7 +36,10 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS log(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
 	"  time_us INTEGER NOT NULL, level INTEGER NOT NULL, object TEXT NOT NULL,"
 	"  message TEXT NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS log_object ON log(object, seq);";
+	"CREATE INDEX IF NOT EXISTS log_object ON log(object, seq);"
+	/* Many nodes: which node owns each group, and which nodes are paused. */
+	"CREATE TABLE IF NOT EXISTS placement(grp TEXT PRIMARY KEY, owner INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS nodes(id INTEGER PRIMARY KEY, paused INTEGER NOT NULL);";
 
 const char *db_errmsg(db *d)
 {
@@ -115,19 +121,56 @@ void db_close(db *d)
 	free(d);
 }
 
+/* Nested calls become savepoints inside the outer transaction, so a change that is one
+ * transaction alone (a group's PersistentState) can also be part of a larger one (a change
+ * that arrived from the cluster together with its version). */
 int db_begin(db *d)
 {
-	return exec(d, "BEGIN IMMEDIATE");
+	char sql[48];
+	int r;
+
+	if (d->depth == 0)
+		r = exec(d, "BEGIN IMMEDIATE");
+	else {
+		snprintf(sql, sizeof(sql), "SAVEPOINT s%u", d->depth);
+		r = exec(d, sql);
+	}
+	if (r == 0)
+		d->depth++;
+	return r;
 }
 
 int db_commit(db *d)
 {
-	return exec(d, "COMMIT");
+	char sql[48];
+	int r;
+
+	if (d->depth == 0)
+		return -EINVAL;
+	if (d->depth == 1)
+		r = exec(d, "COMMIT");
+	else {
+		snprintf(sql, sizeof(sql), "RELEASE s%u", d->depth - 1);
+		r = exec(d, sql);
+	}
+	if (r == 0)
+		d->depth--;
+	return r;
 }
 
 void db_rollback(db *d)
 {
-	(void) exec(d, "ROLLBACK");
+	char sql[64];
+
+	if (d->depth == 0)
+		return;
+	if (d->depth == 1) {
+		(void) exec(d, "ROLLBACK");
+	} else {
+		snprintf(sql, sizeof(sql), "ROLLBACK TO s%u; RELEASE s%u", d->depth - 1, d->depth - 1);
+		(void) exec(d, sql);
+	}
+	d->depth--;
 }
 
 /* Prepares sql and binds the arguments: 's' text (NULL → NULL), 'j' json-c object (as text),
@@ -379,4 +422,148 @@ int db_log_trim(db *d, unsigned keep)
 		    (int64_t) keep);
 
 	return r == -ENOENT ? 0 : r;
+}
+
+/* ---- many nodes --------------------------------------------------------------------------- */
+
+int db_owner_set(db *d, const char *group, uint32_t owner)
+{
+	return run(d, "INSERT INTO placement(grp, owner) VALUES(?, ?) "
+		      "ON CONFLICT(grp) DO UPDATE SET owner=excluded.owner",
+		   "si", group, (int64_t) owner);
+}
+
+int db_node_set_paused(db *d, uint32_t node, bool paused)
+{
+	return run(d, "INSERT INTO nodes(id, paused) VALUES(?, ?) "
+		      "ON CONFLICT(id) DO UPDATE SET paused=excluded.paused",
+		   "ib", (int64_t) node, (int) paused);
+}
+
+int db_placement_load(db *d, db_owner_fn on_owner, db_node_fn on_node, void *userdata)
+{
+	sqlite3_stmt *st;
+	int r = prepare(d, &st, "SELECT grp, owner FROM placement", "");
+
+	if (r < 0)
+		return r;
+	while (sqlite3_step(st) == SQLITE_ROW)
+		on_owner((const char *) sqlite3_column_text(st, 0),
+			 (uint32_t) sqlite3_column_int64(st, 1), userdata);
+	sqlite3_finalize(st);
+	r = prepare(d, &st, "SELECT id, paused FROM nodes", "");
+	if (r < 0)
+		return r;
+	while (sqlite3_step(st) == SQLITE_ROW)
+		on_node((uint32_t) sqlite3_column_int64(st, 0), sqlite3_column_int(st, 1) != 0,
+			userdata);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/* The replicated tables, in insertion order, as one JSON object. */
+static const char *const snapshot_tables[] = { "meta", "types", "groups", "resources",
+					       "placement", "nodes" };
+static const char *const snapshot_select[] = {
+	"SELECT key, value FROM meta WHERE key NOT IN ('initialized') ORDER BY key",
+	"SELECT name, dll, props FROM types ORDER BY seq",
+	"SELECT name, props FROM groups ORDER BY seq",
+	"SELECT name, type, grp, props, params, deps, persistent FROM resources ORDER BY seq",
+	"SELECT grp, owner FROM placement ORDER BY grp",
+	"SELECT id, paused FROM nodes ORDER BY id",
+};
+static const char *const snapshot_insert[] = {
+	"INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+	"INSERT INTO types(name, dll, props) VALUES(?, ?, ?)",
+	"INSERT INTO groups(name, props) VALUES(?, ?)",
+	"INSERT INTO resources(name, type, grp, props, params, deps, persistent) "
+	"VALUES(?, ?, ?, ?, ?, ?, ?)",
+	"INSERT INTO placement(grp, owner) VALUES(?, ?)",
+	"INSERT INTO nodes(id, paused) VALUES(?, ?)",
+};
+
+int db_snapshot(db *d, struct json_object **ret)
+{
+	struct json_object *snap = json_object_new_object();
+
+	for (size_t t = 0; t < sizeof(snapshot_tables) / sizeof(snapshot_tables[0]); t++) {
+		struct json_object *rows = json_object_new_array();
+		sqlite3_stmt *st;
+		int r = prepare(d, &st, snapshot_select[t], "");
+
+		if (r < 0) {
+			json_object_put(rows);
+			json_object_put(snap);
+			return r;
+		}
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			struct json_object *row = json_object_new_array();
+
+			for (int c = 0; c < sqlite3_column_count(st); c++) {
+				if (sqlite3_column_type(st, c) == SQLITE_INTEGER)
+					json_object_array_add(row, json_object_new_int64(
+									   sqlite3_column_int64(st, c)));
+				else
+					json_object_array_add(row, json_object_new_string(
+									   (const char *) sqlite3_column_text(st, c)));
+			}
+			json_object_array_add(rows, row);
+		}
+		sqlite3_finalize(st);
+		json_object_object_add(snap, snapshot_tables[t], rows);
+	}
+	*ret = snap;
+	return 0;
+}
+
+int db_restore(db *d, struct json_object *snap)
+{
+	int r = db_begin(d);
+
+	if (r < 0)
+		return r;
+	r = exec(d, "DELETE FROM placement; DELETE FROM nodes; DELETE FROM resources;"
+		    "DELETE FROM groups; DELETE FROM types;");
+	for (size_t t = 0; r == 0 && t < sizeof(snapshot_tables) / sizeof(snapshot_tables[0]); t++) {
+		struct json_object *rows;
+
+		if (!json_object_object_get_ex(snap, snapshot_tables[t], &rows) ||
+		    !json_object_is_type(rows, json_type_array)) {
+			r = -EINVAL;
+			break;
+		}
+		for (size_t i = 0; r == 0 && i < json_object_array_length(rows); i++) {
+			struct json_object *row = json_object_array_get_idx(rows, i);
+			sqlite3_stmt *st;
+
+			if (!json_object_is_type(row, json_type_array)) {
+				r = -EINVAL;
+				break;
+			}
+			if ((r = map_error(sqlite3_prepare_v2(d->sql, snapshot_insert[t], -1, &st,
+							      NULL))) < 0)
+				break;
+			if ((size_t) sqlite3_bind_parameter_count(st) != json_object_array_length(row))
+				r = -EINVAL;
+			for (int c = 0; r == 0 && c < sqlite3_bind_parameter_count(st); c++) {
+				struct json_object *v = json_object_array_get_idx(row, (size_t) c);
+
+				if (json_object_is_type(v, json_type_int))
+					r = map_error(sqlite3_bind_int64(st, c + 1, json_object_get_int64(v)));
+				else if (json_object_is_type(v, json_type_string))
+					r = map_error(sqlite3_bind_text(st, c + 1, json_object_get_string(v),
+									-1, SQLITE_TRANSIENT));
+				else
+					r = -EINVAL;
+			}
+			if (r == 0)
+				r = map_error(sqlite3_step(st));
+			sqlite3_finalize(st);
+		}
+	}
+	if (r == 0)
+		r = db_commit(d);
+	if (r < 0)
+		db_rollback(d);
+	return r;
 }

@@ -59,3 +59,14 @@ typedef void (*db_log_fn)(int64_t seq, int64_t time_us, int level, const char *o
 int db_log_read(db *d, const char *object, unsigned limit, db_log_fn fn, void *userdata);
 /* Keeps the newest keep entries. */
 int db_log_trim(db *d, unsigned keep);
+
+/* Many nodes. Owners of groups and paused nodes (node ids are Corosync's). */
+int db_owner_set(db *d, const char *group, uint32_t owner);
+int db_node_set_paused(db *d, uint32_t node, bool paused);
+typedef void (*db_owner_fn)(const char *group, uint32_t owner, void *userdata);
+typedef void (*db_node_fn)(uint32_t node, bool paused, void *userdata);
+int db_placement_load(db *d, db_owner_fn on_owner, db_node_fn on_node, void *userdata);
+/* The whole replicated configuration (meta, types, groups, resources, placement, nodes) as one
+ * JSON object, and its replacement by one, in one transaction. The log is not part of it. */
+int db_snapshot(db *d, struct json_object **ret);
+int db_restore(db *d, struct json_object *snap);

@@ -294,6 +294,12 @@ static void update_group_state(cl_group *g)
 	notify_group(CHANGE_GROUP_STATE, "group_state", g);
 }
 
+static bool busy(int state)
+{
+	return state == WP_RESOURCE_ONLINE || state == WP_RESOURCE_ONLINE_PENDING ||
+	       state == WP_RESOURCE_PENDING || state == WP_RESOURCE_OFFLINE_PENDING;
+}
+
 static void set_state(cl_res *r, int state)
 {
 	if (r->state == state)
@@ -303,6 +309,50 @@ static void set_state(cl_res *r, int state)
 	r->state = state;
 	notify_res(CHANGE_RESOURCE_STATE, "resource_state", r);
 	update_group_state(r->group);
+	cluster_on_res_state(r);
+	if (r->group->moving_to && !busy(state) && engine_group_here(r->group) &&
+	    engine_group_local_idle(r->group))
+		cluster_on_group_idle(r->group);
+}
+
+/* ---- placement (see cluster.c) ------------------------------------------------------------ */
+
+bool engine_group_here(const cl_group *g)
+{
+	return !cl_multi || g->owner == cl_local_id;
+}
+
+/* Runs here now: owner, allowed to host, activated, not being moved away. */
+static bool group_runs_here(const cl_group *g)
+{
+	return !cl_multi || (g->owner == cl_local_id && g->active && !g->moving_to);
+}
+
+bool engine_group_idle(const cl_group *g)
+{
+	for (cl_res *r = cl.resources; r; r = r->next)
+		if (r->group == g && busy(r->shared_state))
+			return false;
+	return true;
+}
+
+bool engine_group_local_idle(const cl_group *g)
+{
+	for (cl_res *r = cl.resources; r; r = r->next)
+		if (r->group == g && engine_group_here(g) && busy(r->state))
+			return false;
+	return true;
+}
+
+void engine_remote_state(cl_res *r, int state, uint32_t si)
+{
+	r->status_information = si;
+	set_state(r, state);
+}
+
+void engine_shared_state(cl_res *r, int state)
+{
+	r->shared_state = state;
 }
 
 /* ---- dependencies ------------------------------------------------------------------------- */
@@ -354,6 +404,8 @@ static void start_if_ready(cl_res *r)
 		return;
 	if (r->group->failed || !r->opened || !deps_ok(r, NULL))
 		return; /* a later event (group retry, open, dependency online) calls again */
+	if (!group_runs_here(r->group))
+		return; /* another node runs it, or this one may not yet (activation calls again) */
 	if (r->params_dirty) {
 		/* New private properties reach the plugin through a new instance. */
 		monitor_cmd(r, "close");
@@ -398,6 +450,8 @@ static void take_offline(cl_res *r, bool keep_want, unsigned depth)
 		r->want_online = false;
 	r->start_requested = keep_want && r->want_online;
 	cancel_timers(r);
+	if (!engine_group_here(r->group))
+		return; /* its owner stops it */
 	for (cl_res *d = r->group->with_deps ? cl.resources : NULL; d; d = d->next) {
 		if (!depends_on(d, r) || !(is_active(d->state) || d->start_requested))
 			continue;
@@ -502,10 +556,16 @@ static void apply_policy(cl_res *r)
 
 		/* One node: there is nowhere to fail over to. The group is Failed: everything
 		 * in it stops (dependents first) until RetryPeriodOnFailure brings it back. */
-		cl_log(CL_ERROR, g->name,
-		       "resource '%s' exhausted its restarts: failing the group over, but no other "
-		       "node can host it (one-node cluster): group Failed%s",
-		       r->name, d.retry_ms == POLICY_INFINITE ? "" : ", retry later");
+		if (!cl_multi)
+			cl_log(CL_ERROR, g->name,
+			       "resource '%s' exhausted its restarts: failing the group over, but no "
+			       "other node can host it (one-node cluster): group Failed%s",
+			       r->name, d.retry_ms == POLICY_INFINITE ? "" : ", retry later");
+		else
+			cl_log(CL_ERROR, g->name,
+			       "resource '%s' exhausted its restarts: group Failed here, asking the "
+			       "cluster to fail it over",
+			       r->name);
 		g->failed = true;
 		for (cl_res *o = cl.resources; o; o = o->next)
 			if (o->group == g && o != r && (is_active(o->state) || o->start_requested))
@@ -513,6 +573,12 @@ static void apply_policy(cl_res *r)
 		g->retry_timer = sd_event_source_disable_unref(g->retry_timer);
 		if (d.retry_ms != POLICY_INFINITE)
 			g->retry_timer = timer(d.retry_ms, on_group_retry, g);
+		if (cl_multi) {
+			char why[400];
+
+			snprintf(why, sizeof(why), "resource '%s' exhausted its restarts", r->name);
+			cluster_request_failover(g, why);
+		}
 		break;
 	}
 	}
@@ -565,6 +631,8 @@ void engine_on_state(cl_res *r, int state, uint32_t si)
 {
 	int old = r->state;
 
+	if (!engine_group_here(r->group))
+		return; /* another node runs it: its owner's announcements set the state here */
 	r->status_information = si;
 	set_state(r, state);
 	/* Failed again after a failure report is a new failure, even without a state change
@@ -615,6 +683,8 @@ void engine_on_monitor_lost(cl_monitor *m, const char *why)
 		if (r->mon != m)
 			continue;
 		r->opened = false;
+		if (!engine_group_here(r->group))
+			continue;
 		if (is_active(r->state) || r->state == WP_RESOURCE_OFFLINE_PENDING) {
 			engine_on_failure(r, why, 0, 0, "terminate");
 			engine_on_state(r, WP_RESOURCE_FAILED, r->status_information);
@@ -702,6 +772,7 @@ static void load_res(const char *name, const char *type, const char *group,
 	r->params = json_object_get(params);
 	r->persistent = persistent;
 	r->state = WP_RESOURCE_INITIALIZING;
+	r->shared_state = WP_RESOURCE_OFFLINE;
 	if (deps_parse(deps ? deps : "", &r->deps, err, sizeof(err)) < 0) {
 		fprintf(stderr, "wolfpackd: resource '%s': bad dependency expression, ignoring it: %s\n",
 			name, err);
@@ -722,12 +793,29 @@ static const struct {
 	{ "dummy", "dummy.so" },
 };
 
+static void load_owner(const char *group, uint32_t owner, void *u)
+{
+	cl_group *g = cl_group_find(group);
+
+	if (g)
+		g->owner = owner;
+}
+
+void cluster_node_loaded(uint32_t id, bool paused);
+
+static void load_node(uint32_t id, bool paused, void *u)
+{
+	cluster_node_loaded(id, paused);
+}
+
 int engine_load(void)
 {
 	char *v = NULL;
 	int r = db_load(cl.db, load_type, load_group, load_res, NULL);
 
 	if (r < 0)
+		return r;
+	if ((r = db_placement_load(cl.db, load_owner, load_node, NULL)) < 0)
 		return r;
 	/* First start: the built-in types. */
 	if (db_meta_get(cl.db, "initialized", &v) < 0) {
@@ -761,6 +849,8 @@ void engine_start(void)
 	for (cl_res *r = cl.resources; r; r = r->next)
 		if (!r->mon)
 			res_open(r);
+	if (cl_multi)
+		return; /* groups start where the cluster places them (engine_group_activate) */
 	for (cl_res *r = cl.resources; r; r = r->next)
 		if (r->persistent) {
 			r->want_online = true;
@@ -851,6 +941,7 @@ int engine_group_create(const char *name, char *err, size_t errlen)
 	}
 	load_group(name, p, NULL);
 	json_object_put(p);
+	cluster_place_new(cl_group_find(name));
 	notify_group(CHANGE_GROUP_ADDED, "group_added", cl_group_find(name));
 	cl_log(CL_INFO, name, "group created");
 	return 0;
@@ -990,9 +1081,11 @@ int engine_res_delete(cl_res *r, char *err, size_t errlen)
 	cl_monitor *m = r->mon;
 	int q;
 
-	if (is_active(r->state) || r->state == WP_RESOURCE_OFFLINE_PENDING)
+	/* The state every node agrees on at this point of the order (the request is applied by
+	 * every node), not this node's view, which may be ahead. */
+	if (busy(r->shared_state) || (engine_group_here(r->group) && busy(r->state)))
 		FAIL(-EBUSY, "resource '%s' is %s: take it offline first", r->name,
-		     resource_state_name(r->state));
+		     resource_state_name(busy(r->state) ? r->state : r->shared_state));
 	/* Dependencies on it go with it (WSFC removes them), in the same transaction. */
 	if ((q = db_begin(cl.db)) < 0)
 		return db_error(q, err, errlen);
@@ -1240,11 +1333,15 @@ int engine_res_offline(cl_res *r, char *err, size_t errlen)
 
 int engine_res_fail(cl_res *r, char *err, size_t errlen)
 {
-	if (!is_active(r->state) && r->state != WP_RESOURCE_OFFLINE_PENDING)
+	int state = cl_multi ? r->shared_state : r->state;
+
+	if (!busy(state))
 		FAIL(-EBUSY, "resource '%s' is %s: only an online or pending resource can fail",
-		     r->name, resource_state_name(r->state));
-	cl_log(CL_INFO, r->name, "FailClusterResource: failing on request");
-	monitor_cmd(r, "fail");
+		     r->name, resource_state_name(state));
+	cl_log(CL_INFO, r->name, "FailClusterResource: failing on request%s",
+	       cl_multi ? (engine_group_here(r->group) ? " (this node runs it)" : " (forwarded to its owner)") : "");
+	if (engine_group_here(r->group))
+		monitor_cmd(r, "fail");
 	return 0;
 }
 
@@ -1291,6 +1388,8 @@ int engine_group_online(cl_group *g, char *err, size_t errlen)
 
 	if (q < 0)
 		return q;
+	if (cl_multi && !g->owner)
+		cluster_place_new(g);
 	for (cl_res *r = cl.resources; r; r = r->next)
 		if (r->group == g)
 			online_now(r);
@@ -1308,5 +1407,99 @@ int engine_group_offline(cl_group *g, char *err, size_t errlen)
 	for (cl_res *r = cl.resources; r; r = r->next)
 		if (r->group == g)
 			offline_now(r);
+	return 0;
+}
+
+/* ---- many nodes ---------------------------------------------------------------------------- */
+
+int engine_set_owner(cl_group *g, uint32_t owner)
+{
+	int r = db_owner_set(cl.db, g->name, owner);
+
+	if (r < 0)
+		return r;
+	g->owner = owner;
+	notify_group(CHANGE_GROUP_PROPERTY, "group_owner", g);
+	return 0;
+}
+
+/* This node starts running g: what the administrator wants online (PersistentState) comes
+ * online, from a clean slate (a group failed over here starts afresh). */
+void engine_group_activate(cl_group *g)
+{
+	g->active = true;
+	g->failed = false;
+	g->retry_timer = sd_event_source_disable_unref(g->retry_timer);
+	for (cl_res *r = cl.resources; r; r = r->next)
+		if (r->group == g && r->persistent) {
+			r->want_online = true;
+			policy_reset(&r->history);
+			bring_online(r, 0);
+		}
+}
+
+/* This node stops running g (moved away, quorum lost): offline, dependents first; the intent
+ * stays for whichever node runs it next. */
+void engine_group_deactivate(cl_group *g)
+{
+	g->active = false;
+	g->retry_timer = sd_event_source_disable_unref(g->retry_timer);
+	for (cl_res *r = cl.resources; r; r = r->next)
+		if (r->group == g) {
+			cancel_timers(r);
+			if (is_active(r->state) || r->start_requested)
+				take_offline(r, true, 0);
+			r->start_requested = false;
+		}
+}
+
+void engine_group_terminate(cl_group *g)
+{
+	for (cl_res *r = cl.resources; r; r = r->next)
+		if (r->group == g && busy(r->state) && r->mon)
+			monitor_cmd(r, "terminate");
+}
+
+/* The database was replaced by another node's copy: rebuild the model from it. Nothing runs
+ * here (cluster.c deactivated every group first). */
+int engine_reload(void)
+{
+	cl_monitor *m, *next_m;
+
+	for (cl_res *r = cl.resources, *next; r; r = next) {
+		next = r->next;
+		if (r->mon && r->id)
+			monitor_cmd(r, "close");
+		if (r->id)
+			idmap_remove(&by_id, r->id);
+		free_res(r);
+	}
+	cl.resources = NULL;
+	cl.resources_tail = NULL;
+	for (cl_group *g = cl.groups, *next; g; g = next) {
+		next = g->next;
+		sd_event_source_disable_unref(g->retry_timer);
+		json_object_put(g->props);
+		free(g->name);
+		free(g);
+	}
+	cl.groups = NULL;
+	for (cl_type *t = cl.types, *next; t; t = next) {
+		next = t->next;
+		json_object_put(t->props);
+		free(t->dll);
+		free(t->name);
+		free(t);
+	}
+	cl.types = NULL;
+	for (m = cl.monitors; m; m = next_m) {
+		next_m = m->next;
+		if (m->separate)
+			monitor_release(m);
+	}
+	if (engine_load() < 0)
+		return -EIO;
+	for (cl_res *r = cl.resources; r; r = r->next)
+		res_open(r);
 	return 0;
 }

@@ -29,7 +29,10 @@ static void usage(FILE *f)
 		"  --plugin-dir DIR    where resource plugins are (repeatable)\n"
 		"  --cluster-name NAME name of a new cluster (default: the host name)\n"
 		"  --event-backlog N   bytes of undelivered events a subscriber may have before it\n"
-		"                      is told to reconnect (default 4194304)\n");
+		"                      is told to reconnect (default 4194304)\n"
+		"  --cluster MODE      auto (default): join the Corosync cluster if Corosync runs on\n"
+		"                      this node at start, else run as a one-node cluster;\n"
+		"                      corosync: always (wait for Corosync); none: one-node cluster\n");
 }
 
 static char *exe_dir(void)
@@ -122,6 +125,7 @@ int main(int argc, char **argv)
 		{ "plugin-dir", required_argument, NULL, 'p' },
 		{ "cluster-name", required_argument, NULL, 'n' },
 		{ "event-backlog", required_argument, NULL, 'b' },
+		{ "cluster", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -129,6 +133,7 @@ int main(int argc, char **argv)
 	const char *cluster_name = NULL;
 	char *plugin_dirs[32] = {}, host[256] = "localhost", *dbpath, *sockdir, *v = NULL;
 	size_t n_dirs = 0;
+	const char *mode = "auto";
 	sigset_t mask;
 	int c, r;
 
@@ -163,6 +168,14 @@ int main(int argc, char **argv)
 			api_event_backlog = (size_t) bytes;
 			break;
 		}
+		case 'c':
+			if (strcmp(optarg, "auto") != 0 && strcmp(optarg, "corosync") != 0 &&
+			    strcmp(optarg, "none") != 0) {
+				fprintf(stderr, "wolfpackd: --cluster must be auto, corosync or none\n");
+				return 2;
+			}
+			mode = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -242,14 +255,23 @@ int main(int argc, char **argv)
 		fprintf(stderr, "wolfpackd: cannot listen on %s: %s\n", socket_path, strerror(-r));
 		return 1;
 	}
+	if (strcmp(mode, "none") != 0) {
+		bool must = strcmp(mode, "corosync") == 0;
+
+		if ((r = cluster_start(must)) < 0) {
+			fprintf(stderr, "wolfpackd: cannot join the cluster: %s\n", strerror(-r));
+			return 1;
+		}
+	}
 	engine_start();
-	cl_log(CL_INFO, cl.name, "cluster service started on node '%s' (socket %s)", cl.node,
-	       socket_path);
+	cl_log(CL_INFO, cl.name, "cluster service started on node '%s' (socket %s, %s)", cl.node,
+	       socket_path, cl_multi ? "Corosync cluster" : "one-node cluster");
 	cl_log_flush();
 
 	r = sd_event_loop(cl.event);
 
 	cl.shutting_down = true;
+	cluster_stop();
 	api_stop();
 	engine_stop();
 	monitors_stop();

@@ -109,6 +109,8 @@ static int spawn(wpd *d)
 		argv[argc++] = d->dir;
 		argv[argc++] = "--socket";
 		argv[argc++] = d->socket;
+		argv[argc++] = "--cluster";
+		argv[argc++] = "none";
 		for (int i = 0; saved_args[i] && argc < 30; i++)
 			argv[argc++] = saved_args[i];
 		argv[argc] = NULL;
