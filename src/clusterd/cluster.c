@@ -647,11 +647,14 @@ static void update_hosting(void)
 		}
 	}
 	for (cl_group *g = cl.groups; g; g = g->next) {
-		bool want = h && engine_group_here(g) && !g->moving_to;
+		bool keep = h && engine_group_here(g) && !g->moving_to;
 
-		if (want && !g->active)
+		/* Starts only outside a synchronisation round: this node's copy may be stale until
+		 * the round ends (a node that was alone has an old owner list). What already runs
+		 * here keeps running through a round. */
+		if (keep && !g->active && !round_active)
 			engine_group_activate(g);
-		else if (!want && g->active)
+		else if (!keep && g->active)
 			engine_group_deactivate(g);
 	}
 	cl_log_flush();
