@@ -32,6 +32,8 @@
 #ifndef WOLFPACK_CLUSAPI_H
 #define WOLFPACK_CLUSAPI_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <wolfpack/resapi.h> /* wp_resource_state (CLUSTER_RESOURCE_STATE), WP_EXPORT */
@@ -56,6 +58,15 @@ typedef enum wp_group_state {
 	WP_GROUP_PARTIAL_ONLINE = 3,
 	WP_GROUP_PENDING = 4,
 } wp_group_state;
+
+/* CLUSTER_NODE_STATE, with WSFC's values. */
+typedef enum wp_node_state {
+	WP_NODE_STATE_UNKNOWN = -1,
+	WP_NODE_UP = 0,
+	WP_NODE_DOWN = 1,
+	WP_NODE_PAUSED = 2,
+	WP_NODE_JOINING = 3,
+} wp_node_state;
 
 /* Notification filter bits: WSFC's CLUSTER_CHANGE values. Bits wolfpack does not produce
  * (node, network, registry, ...) may be set; they never fire. */
@@ -124,6 +135,44 @@ WP_EXPORT int wp_cluster_call(wp_cluster *c, const char *request_json, char **re
 
 /* The cluster's name (cluster.status). */
 WP_EXPORT int wp_cluster_get_name(wp_cluster *c, char **ret_name);
+
+/*
+ * cluster.set of FencingCommand: the command the cluster runs to fence a node it lost
+ * ("/path/cmd args"; the daemon appends the node's name and id). "" removes it; NULL is
+ * -EINVAL.
+ */
+WP_EXPORT int wp_cluster_set_fencing_command(wp_cluster *c, const char *command);
+
+/* ---- Nodes -------------------------------------------------------------------------------- */
+
+/* One node, as wp_node_list reports it. */
+typedef struct wp_node_info {
+	const char *name;
+	uint32_t id;   /* Corosync node id; 0 on a one-node cluster */
+	int state;     /* wp_node_state (WSFC's CLUSTER_NODE_STATE) */
+	int groups;    /* groups the node owns; -1 when the daemon does not say (one-node cluster) */
+	bool local;    /* the node whose wolfpackd c is connected to */
+} wp_node_info;
+
+/*
+ * node.list: every node of the cluster, in the daemon's order (by id). *ret_nodes is one
+ * malloc()ed block holding the array and its strings: free it with free(). *ret_count may be
+ * 0 only for a daemon that reports no node. ret_count may not be NULL.
+ */
+WP_EXPORT int wp_node_list(wp_cluster *c, wp_node_info **ret_nodes, size_t *ret_count);
+
+/* The node's state (wp_node_state), from node.list; -ENOENT when no node has that name. */
+WP_EXPORT int wp_node_get_state(wp_cluster *c, const char *name, int *ret_state);
+
+/*
+ * node.pause (PauseClusterNode): the node keeps its groups but takes no new ones. drain: also
+ * move its groups away, each to the best other node (a group no other node can host stays,
+ * with a warning in the cluster log); the moves happen after the acknowledgement.
+ * node.resume (ResumeClusterNode) makes it take groups again. A one-node cluster refuses
+ * both (-EINVAL): its only node cannot be paused.
+ */
+WP_EXPORT int wp_node_pause(wp_cluster *c, const char *name, bool drain);
+WP_EXPORT int wp_node_resume(wp_cluster *c, const char *name);
 
 /* ---- Resources ---------------------------------------------------------------------------- */
 
@@ -246,6 +295,9 @@ WP_EXPORT const char *wp_resource_state_to_string(int state);
 WP_EXPORT int wp_resource_state_from_string(const char *s);
 WP_EXPORT const char *wp_group_state_to_string(int state);
 WP_EXPORT int wp_group_state_from_string(const char *s);
+/* CLUSTER_NODE_STATE: "Up", "Down", "Paused", "Joining". */
+WP_EXPORT const char *wp_node_state_to_string(int state);
+WP_EXPORT int wp_node_state_from_string(const char *s);
 
 #ifdef __cplusplus
 }

@@ -38,6 +38,9 @@
 #define QUORUM_LOSS_GRACE_MS 5000 /* offline first; terminate what is still running after this */
 #define FENCE_RETRY_MS 5000
 #define FAILBACK_CHECK_MS 60000
+/* A node whose wolfpackd died while its Corosync lives on: its Resource Monitors see their
+ * parent go and terminate what they run within milliseconds; its groups move after this. */
+#define PROCDOWN_GRACE_MS 1000
 
 bool cl_multi;
 uint32_t cl_local_id;
@@ -51,6 +54,7 @@ typedef struct node {
 	bool paused;   /* replicated */
 	bool fenced;   /* fenced since it left (fencing configured) */
 	bool fence_logged;
+	bool procdown; /* left because its wolfpackd stopped, while its Corosync stays */
 } node;
 
 typedef struct outmsg {
@@ -473,11 +477,32 @@ static void start_move(cl_group *g, uint32_t target, const char *why)
 
 static int on_fence_child(sd_event_source *s, const siginfo_t *si, void *userdata);
 
+static int on_grace(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	uint32_t id = (uint32_t) (uintptr_t) userdata;
+	node *n = node_get(id, false);
+	struct json_object *m;
+
+	/* A floating one-shot source: the loop owns it. */
+	if (!n || n->member || n->fenced || !connected)
+		return 0;
+	m = json_object_new_object();
+	json_object_object_add(m, "n", json_object_new_int64(id));
+	mcast("fenced", m);
+	return 0;
+}
+
 static void start_fencing(uint32_t id)
 {
 	node *n = node_get(id, false);
 	pid_t pid;
 
+	if (n && !fence_command && n->procdown) {
+		(void) sd_event_add_time_relative(cl.event, NULL, CLOCK_MONOTONIC,
+						  PROCDOWN_GRACE_MS * 1000ULL, 1000, on_grace,
+						  (void *) (uintptr_t) id);
+		return;
+	}
 	if (fence_pid || !fence_command || !n)
 		return;
 	cl_log(CL_WARNING, n->name, "fencing node %s: running FencingCommand", n->name);
@@ -565,10 +590,13 @@ static void place_all(const char *why)
 		if (o && o->member)
 			continue;
 		g->moving_to = 0;
-		if (o && fence_command && !o->fenced) {
+		if (o && (fence_command || o->procdown) && !o->fenced) {
 			if (!o->fence_logged)
 				cl_log(CL_WARNING, g->name,
-				       "node %s is down: group waits until FencingCommand fences it",
+				       fence_command ? "node %s is down: group waits until FencingCommand "
+						       "fences it"
+						     : "the cluster service of node %s stopped: group waits "
+						       "until its monitors have stopped it",
 				       o->name);
 			o->fence_logged = true;
 			to_fence = o->id;
@@ -1149,7 +1177,8 @@ static void on_fenced(uint32_t from, struct json_object *m)
 		return;
 	n->fenced = true;
 	n->fence_logged = false;
-	cl_log(CL_INFO, n->name, "node %s is fenced: its groups may move", n->name);
+	cl_log(CL_INFO, n->name, "node %s is %s: its groups may move", n->name,
+	       fence_command ? "fenced" : "clear");
 	place_all("after fencing");
 	update_hosting();
 }
@@ -1360,6 +1389,9 @@ static void confchg(cpg_handle_t h, const struct cpg_name *gn, const struct cpg_
 		if (n && !n->member) {
 			n->synced = false;
 			n->fenced = false;
+			n->fence_logged = false;
+			n->procdown = left[i].reason == CPG_REASON_PROCDOWN ||
+				      left[i].reason == CPG_REASON_LEAVE;
 			cl_log(CL_WARNING, n->name, "node %s left the cluster (%s)", n->name,
 			       left[i].reason == CPG_REASON_NODEDOWN	 ? "node down"
 			       : left[i].reason == CPG_REASON_PROCDOWN ? "cluster service down"
