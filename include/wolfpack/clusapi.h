@@ -137,9 +137,10 @@ WP_EXPORT int wp_cluster_call(wp_cluster *c, const char *request_json, char **re
 WP_EXPORT int wp_cluster_get_name(wp_cluster *c, char **ret_name);
 
 /*
- * cluster.set of FencingCommand: the command the cluster runs to fence a node it lost
- * ("/path/cmd args"; the daemon appends the node's name and id). "" removes it; NULL is
- * -EINVAL.
+ * cluster.set of FencingCommand: the command the cluster runs (/bin/sh -c, $1 the node's name,
+ * $2 its id, also in $WOLFPACK_FENCE_NODE and $WOLFPACK_FENCE_NODEID) to fence a node that
+ * left; while it is set, that node's groups wait until the command exits 0. "" removes it;
+ * NULL is -EINVAL. A one-node cluster stores it too (it never has a node to fence).
  */
 WP_EXPORT int wp_cluster_set_fencing_command(wp_cluster *c, const char *command);
 

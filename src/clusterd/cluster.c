@@ -422,6 +422,11 @@ static int set_owner(cl_group *g, uint32_t owner, const char *why)
 	char buf[600];
 	int n;
 
+	if (owner == cl_local_id && g->owner != cl_local_id)
+		/* What showed here was the old owner's view; this node's instances are Offline. */
+		for (cl_res *r = cl.resources; r; r = r->next)
+			if (r->group == g)
+				engine_remote_state(r, WP_RESOURCE_OFFLINE, 0);
 	if (engine_set_owner(g, owner) < 0)
 		return -EIO;
 	n = snprintf(buf, sizeof(buf), "owner %s %" PRIu32, g->name, owner);

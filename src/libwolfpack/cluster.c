@@ -24,8 +24,7 @@ struct wp_cluster {
 	char *last_error;
 };
 
-static void set_error(wp_cluster *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void set_error(wp_cluster *c, const char *fmt, ...)
+void wp__set_error(wp_cluster *c, const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
@@ -112,11 +111,11 @@ static int transport_error(wp_cluster *c, int r, const char *what)
 {
 	wp__conn_close(&c->conn);
 	if (r == -ETIMEDOUT)
-		set_error(c, "no reply from wolfpackd within %d ms", c->timeout_ms);
+		wp__set_error(c, "no reply from wolfpackd within %d ms", c->timeout_ms);
 	else if (r == -ECONNRESET || r == -EPIPE)
-		set_error(c, "connection to wolfpackd lost");
+		wp__set_error(c, "connection to wolfpackd lost");
 	else
-		set_error(c, "%s: %s", what, strerror(-r));
+		wp__set_error(c, "%s: %s", what, strerror(-r));
 	return r == -EPIPE ? -ECONNRESET : r;
 }
 
@@ -137,7 +136,7 @@ int wp__call(wp_cluster *c, struct json_object *req, struct json_object **ret_re
 	if (c->conn.fd < 0) {
 		r = wp__conn_connect(&c->conn, c->path, deadline);
 		if (r < 0) {
-			set_error(c, "cannot connect to wolfpackd at %s: %s", c->path,
+			wp__set_error(c, "cannot connect to wolfpackd at %s: %s", c->path,
 				  strerror(-r));
 			/* No socket and nobody listening are the same thing to a caller here: keep
 			 * -ENOENT for the daemon's "no such object". */
@@ -195,7 +194,7 @@ int wp__call(wp_cluster *c, struct json_object *req, struct json_object **ret_re
 			const char *msg = jmsg_get_str(reply, "error");
 
 			r = reply_code(reply);
-			set_error(c, "%s", msg ? msg : strerror(-r));
+			wp__set_error(c, "%s", msg ? msg : strerror(-r));
 			json_object_put(reply);
 			return r;
 		}
@@ -224,7 +223,7 @@ int wp_cluster_call(wp_cluster *c, const char *request_json, char **ret_reply_js
 		return -EINVAL;
 	req = wp__parse_object(request_json, strlen(request_json));
 	if (!req) {
-		set_error(c, "the request is not one JSON object");
+		wp__set_error(c, "the request is not one JSON object");
 		return -EINVAL;
 	}
 	r = wp__call(c, req, NULL, &line);
@@ -310,4 +309,24 @@ int wp_cluster_get_name(wp_cluster *c, char **ret_name)
 		return -EBADMSG;
 	*ret_name = name;
 	return 0;
+}
+
+int wp_cluster_set_fencing_command(wp_cluster *c, const char *command)
+{
+	struct json_object *req, *props;
+	int r;
+
+	if (!c || !command)
+		return -EINVAL;
+	req = wp__request("cluster.set", NULL);
+	props = json_object_new_object();
+	if (!req || !props || wp__add_str(props, "FencingCommand", command) < 0 ||
+	    json_object_object_add(req, "properties", props) < 0) {
+		json_object_put(props);
+		json_object_put(req);
+		return -ENOMEM;
+	}
+	r = wp__call(c, req, NULL, NULL);
+	json_object_put(req);
+	return r;
 }

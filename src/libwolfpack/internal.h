@@ -57,6 +57,9 @@ struct json_object *wp__parse_object(const char *line, size_t len);
 int wp__call(wp_cluster *c, struct json_object *req, struct json_object **ret_reply,
 	     char **ret_line);
 
+/* Sets the message wp_cluster_last_error returns, for a failure found on the client side. */
+void wp__set_error(wp_cluster *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Builds {"op": op, "name": name} (NULL on allocation failure). */
 struct json_object *wp__request(const char *op, const char *name);
 /* A request that carries only a name, with no reply data. */

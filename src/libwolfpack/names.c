@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* WSFC's state names (CLUSTER_RESOURCE_STATE, CLUSTER_GROUP_STATE) as the daemon spells them. */
+/* WSFC's state names (CLUSTER_RESOURCE_STATE, CLUSTER_GROUP_STATE, CLUSTER_NODE_STATE) as the
+ * daemon spells them. */
 #include <string.h>
 
 #include "internal.h"
 #include "jmsg.h"
+#include "macro.h"
 #include "state-name.h"
 
 const char *wp_resource_state_to_string(int state)
@@ -24,6 +26,24 @@ const char *wp_group_state_to_string(int state)
 int wp_group_state_from_string(const char *s)
 {
 	return group_state_from_name(s); /* -1 = WP_GROUP_STATE_UNKNOWN */
+}
+
+/* CLUSTER_NODE_STATE: the node.list "state" names, by value. */
+static const char *const node_states[] = { "Up", "Down", "Paused", "Joining" };
+
+const char *wp_node_state_to_string(int state)
+{
+	if (state < 0 || (size_t) state >= ELEMENTSOF(node_states))
+		return "Unknown";
+	return node_states[state];
+}
+
+int wp_node_state_from_string(const char *s)
+{
+	for (size_t i = 0; s && i < ELEMENTSOF(node_states); i++)
+		if (strcmp(s, node_states[i]) == 0)
+			return (int) i;
+	return -1; /* WP_NODE_STATE_UNKNOWN */
 }
 
 int wp__state_code(struct json_object *o, int (*from_string)(const char *))

@@ -10,9 +10,10 @@
 static const char usage[] =
 	"Usage: wpctl status\n"
 	"\n"
-	"Shows the nodes, then the groups (state, owner, members), then the resources (type,\n"
-	"group, state, owner, restarts in the current RestartPeriod). --json prints the\n"
-	"daemon's cluster.status reply (without id/ok).\n";
+	"Shows the cluster, the local node and whether the cluster has quorum; the nodes (id,\n"
+	"state, groups they own); the groups (state, owner: \"n1 -> n2\" while moving,\n"
+	"members); the resources (type, group, state, owner, restarts in the current\n"
+	"RestartPeriod). --json prints the daemon's cluster.status reply (without id/ok).\n";
 
 static int no_opt(int opt, const char *arg, void *userdata)
 {
@@ -26,6 +27,23 @@ static struct json_object *array_of(struct json_object *o, const char *key)
 	if (json_object_object_get_ex(o, key, &a) && json_object_is_type(a, json_type_array))
 		return a;
 	return NULL;
+}
+
+/* While a group moves, its owner cell says where to: "n1 -> n2". */
+static void show_moves(struct json_object *groups)
+{
+	for (size_t i = 0; groups && i < json_object_array_length(groups); i++) {
+		struct json_object *g = json_object_array_get_idx(groups, i);
+		const char *to = jmsg_get_str(g, "moving_to"), *from = jmsg_get_str(g, "owner_node");
+		char *s;
+
+		if (!to || !to[0])
+			continue;
+		if (asprintf(&s, "%s -> %s", from && from[0] ? from : "-", to) < 0)
+			abort();
+		json_set_str(g, "owner_node", s);
+		free(s);
+	}
 }
 
 /* A member as text, for a table cell (caller frees). */
@@ -66,8 +84,6 @@ static void section(const char *title, struct json_object *a, const char *const 
 
 int cmd_status(ctl *c, int argc, char **argv)
 {
-	static const char *const node_cols[] = { "NAME", "STATE" };
-	static const char *const node_keys[] = { "name", "state" };
 	static const char *const group_cols[] = { "NAME", "STATE", "OWNER", "RESOURCES" };
 	static const char *const group_keys[] = { "name", "state", "owner_node", "resources" };
 	static const char *const res_cols[] = { "NAME", "TYPE", "GROUP", "STATE", "OWNER",
@@ -75,8 +91,8 @@ int cmd_status(ctl *c, int argc, char **argv)
 	static const char *const res_keys[] = { "name", "type", "group", "state", "owner_node",
 						"restart_count" };
 	struct json_object *reply;
-	const char *name;
 	int r, first;
+	table t;
 
 	r = parse_options(argc, argv, NULL, usage, no_opt, NULL, &first);
 	if (r >= 0)
@@ -89,10 +105,16 @@ int cmd_status(ctl *c, int argc, char **argv)
 	r = ctl_call(c, request("cluster.status", NULL), &reply, NULL);
 	if (r)
 		return r;
-	name = jmsg_get_str(reply, "cluster");
-	printf("Cluster: %s\n\n", name ? name : "-");
-	section("Nodes", array_of(reply, "nodes"), node_cols, node_keys, ELEMENTSOF(node_cols));
+	table_init(&t, 2);
+	table_add(&t, "Cluster:", jmsg_get_str(reply, "cluster"));
+	table_add(&t, "Local node:", jmsg_get_str(reply, "node"));
+	table_add(&t, "Quorate:", yes_no(reply, "quorate"));
+	table_print(&t);
+	table_free(&t);
+	printf("\nNodes:\n");
+	print_node_table(array_of(reply, "nodes"));
 	putchar('\n');
+	show_moves(array_of(reply, "groups"));
 	section("Groups", array_of(reply, "groups"), group_cols, group_keys,
 		ELEMENTSOF(group_cols));
 	putchar('\n');

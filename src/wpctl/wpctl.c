@@ -15,7 +15,10 @@ static const char usage_text[] =
 	"Usage: wpctl [--socket PATH] [--json] COMMAND [ARGUMENTS]\n"
 	"\n"
 	"Commands:\n"
-	"  status                                    nodes, groups and resources\n"
+	"  status                                    nodes, quorum, groups and resources\n"
+	"  node list                                 nodes: id, state, groups; quorum\n"
+	"  node pause NAME [--drain] | node resume NAME\n"
+	"  cluster set PROPERTY=VALUE...             e.g. FencingCommand=/usr/sbin/fence-node\n"
 	"  type list                                 resource types\n"
 	"  group create|delete|online|offline|show NAME\n"
 	"  group move NAME [--node NODE]\n"
@@ -41,7 +44,8 @@ static const char usage_text[] =
 	"Exit status: 0 success, 1 error (daemon, connection, --wait not met), 2 usage error.\n";
 
 static const char short_usage[] =
-	"Usage: wpctl [--socket PATH] [--json] status|type|group|resource|events|log ...\n"
+	"Usage: wpctl [--socket PATH] [--json]\n"
+	"             status|type|group|resource|node|cluster|events|log ...\n"
 	"       wpctl --help\n";
 
 static const struct {
@@ -49,7 +53,8 @@ static const struct {
 	int (*fn)(ctl *c, int argc, char **argv);
 } families[] = {
 	{ "status", cmd_status },     { "type", cmd_type },     { "group", cmd_group },
-	{ "resource", cmd_resource }, { "events", cmd_events }, { "log", cmd_log },
+	{ "resource", cmd_resource }, { "node", cmd_node },       { "cluster", cmd_cluster },
+	{ "events", cmd_events },     { "log", cmd_log },
 };
 
 /* Takes the global options out of argv (up to a "--"). Returns -1, or an exit status. */

@@ -23,12 +23,14 @@ typedef struct ctl {
 	wp_cluster *cluster;
 } ctl;
 
-/* Command families (status.c, type.c, group.c, resource.c, events.c, log.c). argv[0] is the
- * family's name. */
+/* Command families (status.c, type.c, group.c, resource.c, node.c, cluster.c, events.c,
+ * log.c). argv[0] is the family's name. */
 int cmd_status(ctl *c, int argc, char **argv);
 int cmd_type(ctl *c, int argc, char **argv);
 int cmd_group(ctl *c, int argc, char **argv);
 int cmd_resource(ctl *c, int argc, char **argv);
+int cmd_node(ctl *c, int argc, char **argv);
+int cmd_cluster(ctl *c, int argc, char **argv);
 int cmd_events(ctl *c, int argc, char **argv);
 int cmd_log(ctl *c, int argc, char **argv);
 
@@ -105,6 +107,15 @@ void table_free(table *t);
 
 /* What to say about an object in messages: "resource 'web'". Static buffer. */
 const char *what(const char *kind, const char *name);
+
+/* ---- node.c ------------------------------------------------------------------------------- */
+
+/* The NAME ID STATE GROUPS LOCAL table of a "nodes" array (node.list, cluster.status);
+ * "(none)" when it is empty or missing. */
+void print_node_table(struct json_object *nodes);
+
+/* A boolean member as "yes"/"no", "-" when missing. */
+const char *yes_no(struct json_object *o, const char *key);
 
 /* ---- events.c ----------------------------------------------------------------------------- */
 

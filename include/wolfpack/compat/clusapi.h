@@ -17,10 +17,15 @@
  *    name (RPC_S_SERVER_UNAVAILABLE otherwise: there are no remote connections).
  *  - Close resource, group, node and notification handles before the cluster handle they came
  *    from (WSFC asks the same; here a late close would touch freed memory).
- *  - OpenClusterNode does not check the name; MoveClusterGroup/OnlineClusterGroup do.
+ *  - OpenClusterNode checks the name against node.list (ERROR_CLUSTER_NODE_NOT_FOUND), as
+ *    WSFC does. PauseClusterNodeEx drains each group to the best node: its hNodeDrainTarget is
+ *    ignored (see there).
  *  - Only the notifications wolfpack produces fire (resource and group state, added, deleted,
- *    property, and CLUSTER_RECONNECT); the port reconnects by itself when wolfpackd restarts
- *    and reports CLUSTER_CHANGE_CLUSTER_RECONNECT, as WSFC does after a lost connection.
+ *    property, and CLUSTER_RECONNECT; no node notifications); the port reconnects by itself
+ *    when wolfpackd restarts and reports CLUSTER_CHANGE_CLUSTER_RECONNECT, as WSFC does after
+ *    a lost connection.
+ *  - There is no enumeration (ClusterOpenEnum/ClusterEnum); the native wp_node_list lists
+ *    nodes.
  *  - Handles are not thread-safe; give each thread its own (WSFC's are).
  *  - It may be included with <wolfpack/compat/resapi.h>, in either order: both take DWORD,
  *    GetLastError and CLUSTER_RESOURCE_STATE from <wolfpack/compat/wintypes.h>.
@@ -33,6 +38,9 @@
  *   0                              ERROR_SUCCESS (0)
  *   -ENOENT                        ERROR_RESOURCE_NOT_FOUND (5007) for resource calls,
  *                                  ERROR_GROUP_NOT_FOUND (5013) for group calls,
+ *                                  ERROR_CLUSTER_NODE_NOT_FOUND (5042) for node calls (and
+ *                                  for MoveClusterGroup/OnlineClusterGroup when the
+ *                                  destination node is the one missing),
  *                                  ERROR_CLUSTER_RESOURCE_TYPE_NOT_FOUND (5078) for
  *                                  CreateClusterResource (its group was checked at open),
  *                                  RPC_S_SERVER_UNAVAILABLE (1722) for OpenCluster (no socket)
@@ -45,6 +53,12 @@
  *                                  resource); in DeleteClusterGroup ERROR_DIR_NOT_EMPTY (145)
  *   -ELOOP, -EDEADLK               ERROR_CIRCULAR_DEPENDENCY (1059)
  *   -EOPNOTSUPP                    ERROR_NOT_SUPPORTED (50)
+ *   -EHOSTDOWN                     ERROR_HOST_NODE_NOT_AVAILABLE (5005) (no node can take
+ *                                  the group, or the destination node is down or paused)
+ *   -EAGAIN                        ERROR_CLUSTER_NODE_NOT_READY (5072) (the node is joining or
+ *                                  the cluster is synchronising: retry)
+ *   -EROFS                         ERROR_CLUSTER_NO_QUORUM (5925) (this node's partition has
+ *                                  no quorum: changes are refused)
  *   -ETIMEDOUT                     ERROR_TIMEOUT (1460) (no reply in time; GetClusterNotify's
  *                                  own timeout is WAIT_TIMEOUT (258))
  *   -ECONNREFUSED, -ECONNRESET,    RPC_S_SERVER_UNAVAILABLE (1722)
@@ -93,12 +107,15 @@ typedef uintptr_t DWORD_PTR, *PDWORD_PTR;
 #define RPC_S_SERVER_UNAVAILABLE             1722
 #define ERROR_DEPENDENCY_NOT_FOUND           5002
 #define ERROR_DEPENDENCY_ALREADY_EXISTS      5003
+#define ERROR_HOST_NODE_NOT_AVAILABLE        5005
 #define ERROR_OBJECT_ALREADY_EXISTS          5010
 #define ERROR_GROUP_NOT_AVAILABLE            5012
 #define ERROR_GROUP_NOT_FOUND                5013
 #define ERROR_RESOURCE_ONLINE                5019
 #define ERROR_CLUSTER_NODE_NOT_FOUND         5042
+#define ERROR_CLUSTER_NODE_NOT_READY         5072
 #define ERROR_CLUSTER_RESOURCE_TYPE_NOT_FOUND 5078
+#define ERROR_CLUSTER_NO_QUORUM              5925
 
 #ifndef INFINITE
 #define INFINITE 0xFFFFFFFFu
@@ -120,6 +137,20 @@ typedef enum CLUSTER_GROUP_STATE {
 	ClusterGroupPartialOnline = WP_GROUP_PARTIAL_ONLINE,
 	ClusterGroupPending = WP_GROUP_PENDING,
 } CLUSTER_GROUP_STATE;
+
+/* CLUSTER_NODE_STATE */
+typedef enum CLUSTER_NODE_STATE {
+	ClusterNodeStateUnknown = WP_NODE_STATE_UNKNOWN,
+	ClusterNodeUp = WP_NODE_UP,
+	ClusterNodeDown = WP_NODE_DOWN,
+	ClusterNodePaused = WP_NODE_PAUSED,
+	ClusterNodeJoining = WP_NODE_JOINING,
+} CLUSTER_NODE_STATE;
+
+/* PauseClusterNodeEx flags */
+#define CLUSAPI_NODE_PAUSE_REMAIN_ON_PAUSED_NODE_ON_MOVE_ERROR 0x00000001u
+#define CLUSAPI_NODE_AVOID_PLACEMENT                           0x00000002u
+#define CLUSAPI_NODE_PAUSE_RETRY_DRAIN_ON_FAILURE              0x00000004u
 
 /* CreateClusterResource flags */
 #define CLUSTER_RESOURCE_DEFAULT_MONITOR  WP_RESOURCE_DEFAULT_MONITOR
@@ -199,6 +230,7 @@ enum {
 	WP__COMPAT_ON_CREATE_RESOURCE,
 	WP__COMPAT_ON_DEPENDENCY,
 	WP__COMPAT_ON_DELETE_GROUP,
+	WP__COMPAT_ON_NODE,
 };
 
 static inline DWORD wp__compat_clus_error(int r, int on)
@@ -209,6 +241,7 @@ static inline DWORD wp__compat_clus_error(int r, int on)
 	case -ENOENT:
 		return on == WP__COMPAT_ON_GROUP || on == WP__COMPAT_ON_DELETE_GROUP
 			       ? ERROR_GROUP_NOT_FOUND
+		       : on == WP__COMPAT_ON_NODE            ? ERROR_CLUSTER_NODE_NOT_FOUND
 		       : on == WP__COMPAT_ON_CREATE_RESOURCE ? ERROR_CLUSTER_RESOURCE_TYPE_NOT_FOUND
 		       : on == WP__COMPAT_ON_CLUSTER         ? RPC_S_SERVER_UNAVAILABLE
 							     : ERROR_RESOURCE_NOT_FOUND;
@@ -227,6 +260,12 @@ static inline DWORD wp__compat_clus_error(int r, int on)
 		return ERROR_CIRCULAR_DEPENDENCY;
 	case -EOPNOTSUPP:
 		return ERROR_NOT_SUPPORTED;
+	case -EHOSTDOWN:
+		return ERROR_HOST_NODE_NOT_AVAILABLE;
+	case -EAGAIN:
+		return ERROR_CLUSTER_NODE_NOT_READY;
+	case -EROFS:
+		return ERROR_CLUSTER_NO_QUORUM;
 	case -ETIMEDOUT:
 		return ERROR_TIMEOUT;
 	case -ECONNREFUSED:
@@ -558,13 +597,19 @@ static inline DWORD DeleteClusterGroup(HGROUP hGroup)
 				 WP__COMPAT_ON_DELETE_GROUP);
 }
 
-/* The name is not checked here: the calls that use the node do (ERROR_INVALID_PARAMETER). */
+/* A node of the cluster (node.list); ERROR_CLUSTER_NODE_NOT_FOUND for any other name. */
 static inline HNODE OpenClusterNode(HCLUSTER hCluster, LPCWSTR lpszNodeName)
 {
 	HNODE h;
+	int r;
 
 	if (!hCluster || !lpszNodeName) {
 		SetLastError(ERROR_INVALID_PARAMETER);
+		return NULL;
+	}
+	r = wp_node_get_state(hCluster, lpszNodeName, NULL);
+	if (r < 0) {
+		SetLastError(wp__compat_clus_error(r, WP__COMPAT_ON_NODE));
 		return NULL;
 	}
 	WP__COMPAT_NEW_HANDLE(HNODE, h, hCluster, lpszNodeName);
@@ -578,6 +623,58 @@ static inline BOOL CloseClusterNode(HNODE hNode)
 		free(hNode);
 	}
 	return TRUE;
+}
+
+static inline CLUSTER_NODE_STATE GetClusterNodeState(HNODE hNode)
+{
+	int state = WP_NODE_STATE_UNKNOWN, r;
+
+	if (!hNode) {
+		SetLastError(ERROR_INVALID_PARAMETER);
+		return ClusterNodeStateUnknown;
+	}
+	r = wp_node_get_state(hNode->cluster, hNode->name, &state);
+	if (r < 0) {
+		SetLastError(wp__compat_clus_error(r, WP__COMPAT_ON_NODE));
+		return ClusterNodeStateUnknown;
+	}
+	SetLastError(ERROR_SUCCESS);
+	return (CLUSTER_NODE_STATE) state;
+}
+
+/*
+ * bDrainNode: also move the node's groups away, each to the best other node; the moves
+ * happen after the call returns (watch CLUSTER_CHANGE_GROUP_STATE, or GetClusterGroupState).
+ * hNodeDrainTarget is ignored: the daemon picks a node per group (PreferredOwners,
+ * PossibleOwners, load), as WSFC does for a NULL target; a group no other node can host stays
+ * on the paused node, which is what CLUSAPI_NODE_PAUSE_REMAIN_ON_PAUSED_NODE_ON_MOVE_ERROR
+ * asks. The three CLUSAPI_NODE_* flags are accepted and change nothing (a paused node never
+ * takes new groups; a failed drain is not retried); other bits are ERROR_INVALID_PARAMETER.
+ * A one-node cluster refuses to pause its only node (ERROR_INVALID_PARAMETER).
+ */
+static inline DWORD PauseClusterNodeEx(HNODE hNode, BOOL bDrainNode, DWORD dwPauseFlags,
+				       HNODE hNodeDrainTarget)
+{
+	(void) hNodeDrainTarget;
+	if (!hNode || (dwPauseFlags & ~(DWORD) (CLUSAPI_NODE_PAUSE_REMAIN_ON_PAUSED_NODE_ON_MOVE_ERROR |
+						CLUSAPI_NODE_AVOID_PLACEMENT |
+						CLUSAPI_NODE_PAUSE_RETRY_DRAIN_ON_FAILURE)))
+		return wp__compat_status(-EINVAL, WP__COMPAT_ON_NODE);
+	return wp__compat_status(wp_node_pause(hNode->cluster, hNode->name, bDrainNode != FALSE),
+				 WP__COMPAT_ON_NODE);
+}
+
+/* Pauses without draining: the node keeps its groups and takes no new ones. */
+static inline DWORD PauseClusterNode(HNODE hNode)
+{
+	return PauseClusterNodeEx(hNode, FALSE, 0, NULL);
+}
+
+static inline DWORD ResumeClusterNode(HNODE hNode)
+{
+	if (!hNode)
+		return wp__compat_status(-EINVAL, WP__COMPAT_ON_NODE);
+	return wp__compat_status(wp_node_resume(hNode->cluster, hNode->name), WP__COMPAT_ON_NODE);
 }
 
 static inline CLUSTER_GROUP_STATE GetClusterGroupState(HGROUP hGroup, LPWSTR lpszNodeName,
@@ -615,6 +712,16 @@ static inline DWORD wp__compat_group_pending(HGROUP hGroup, int wanted)
 	return done ? ERROR_SUCCESS : ERROR_IO_PENDING;
 }
 
+/* group.move's -ENOENT is about the group or the destination node: ask which. */
+static inline DWORD wp__compat_move_error(HNODE hNode, int r)
+{
+	if (r == -ENOENT && hNode && wp_node_get_state(hNode->cluster, hNode->name, NULL) == -ENOENT)
+		return wp__compat_status(r, WP__COMPAT_ON_NODE);
+	return wp__compat_status(r, WP__COMPAT_ON_GROUP);
+}
+
+/* hDestinationNode: the node's name goes to group.move; NULL for the best possible node.
+ * ERROR_HOST_NODE_NOT_AVAILABLE when that node is down or paused, or no node can take it. */
 static inline DWORD MoveClusterGroup(HGROUP hGroup, HNODE hDestinationNode)
 {
 	int r;
@@ -624,7 +731,7 @@ static inline DWORD MoveClusterGroup(HGROUP hGroup, HNODE hDestinationNode)
 	r = wp_group_move(hGroup->cluster, hGroup->name,
 			  hDestinationNode ? hDestinationNode->name : NULL);
 	if (r < 0)
-		return wp__compat_status(r, WP__COMPAT_ON_GROUP);
+		return wp__compat_move_error(hDestinationNode, r);
 	return wp__compat_group_pending(hGroup, -1);
 }
 
@@ -638,7 +745,7 @@ static inline DWORD OnlineClusterGroup(HGROUP hGroup, HNODE hDestinationNode)
 	if (hDestinationNode) {
 		r = wp_group_move(hGroup->cluster, hGroup->name, hDestinationNode->name);
 		if (r < 0)
-			return wp__compat_status(r, WP__COMPAT_ON_GROUP);
+			return wp__compat_move_error(hDestinationNode, r);
 	}
 	r = wp_group_online(hGroup->cluster, hGroup->name);
 	if (r < 0)
