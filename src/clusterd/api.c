@@ -513,7 +513,7 @@ static int h_group_move(client *c, struct json_object *req, struct json_object *
 
 	NEED_GROUP(g);
 	/* Without a node: the best possible node (MoveClusterGroup with NULL). */
-	r = cluster_move(g, node, err, errlen, &target);
+	r = cluster_move(g, node, jmsg_get_str(req, "reason"), err, errlen, &target);
 	if (r < 0)
 		return r;
 	json_object_object_add(reply, "node", json_object_new_string(cluster_node_name(target)));

@@ -55,6 +55,7 @@ typedef struct node {
 	bool fenced;   /* fenced since it left (fencing configured) */
 	bool fence_logged;
 	bool procdown; /* left because its wolfpackd stopped, while its Corosync stays */
+	bool joined;   /* joined in the current round (failback candidates at its end) */
 } node;
 
 typedef struct outmsg {
@@ -631,14 +632,28 @@ static void place_all(const char *why)
 		start_fencing(to_fence);
 }
 
+/* A new group gets the best node; a stopped group brought online moves to the best node if
+ * its owner is not Up, or is not among its PreferredOwners while one of them is Up (the list
+ * was set after the group was placed). A group moved by hand to a preferred node stays. */
 void cluster_place_new(cl_group *g)
 {
+	struct json_object *pref;
+	node *o;
 	uint32_t target;
 
-	if (!cl_multi)
+	if (!cl_multi || g->moving_to)
 		return;
 	target = best_node(g, 0, 0);
-	if (target && set_owner(g, target, "new group") < 0)
+	if (!target || target == g->owner)
+		return;
+	o = g->owner ? node_get(g->owner, false) : NULL;
+	pref = strlist(g->props, "PreferredOwners");
+	if (o && node_up(o) && (!pref || strlist_has(pref, o->name) || !strlist_has(pref, cluster_node_name(target))))
+		return;
+	if (o && !engine_group_idle(g))
+		return;
+	if (set_owner(g, target, o ? "brought online: its owner is not a preferred owner"
+				    : "new group") < 0)
 		fatal_db("placement");
 }
 
@@ -695,6 +710,10 @@ static void update_hosting(void)
 
 /* ---- failback ----------------------------------------------------------------------------- */
 
+/* AutoFailbackType 1: when a node joins (or resumes) that is higher in a group's
+ * PreferredOwners than the group's owner, the owner hands the group back to it, inside the
+ * FailbackWindowStart/End hours if set (else later, when the window opens). Run by the owner,
+ * which asks for a move like an administrator would. */
 static void failback_check(void)
 {
 	time_t now = time(NULL);
@@ -705,45 +724,54 @@ static void failback_check(void)
 	localtime_r(&now, &tm);
 	for (cl_group *g = cl.groups; g; g = g->next) {
 		struct json_object *pref = strlist(g->props, "PreferredOwners"), *m, *req;
-		uint32_t best;
+		node *t = g->failback_to ? node_get(g->failback_to, false) : NULL;
 		int mine = -1, theirs = -1;
 
-		if (!engine_group_here(g) || g->moving_to || !g->active ||
-		    group_prop(g, "AutoFailbackType") != 1 || !pref)
+		if (!t || !engine_group_here(g) || g->moving_to || !g->active ||
+		    group_prop(g, "AutoFailbackType") != 1 || !pref || !node_up(t)) {
+			if (!t || !node_up(t) || !engine_group_here(g))
+				g->failback_to = 0;
 			continue;
-		best = best_node(g, 0, 0);
-		if (!best || best == cl_local_id)
-			continue;
+		}
 		for (size_t j = 0; j < json_object_array_length(pref); j++) {
 			const char *s = json_object_get_string(json_object_array_get_idx(pref, j));
 
 			if (mine < 0 && strcmp(s, cl.node) == 0)
 				mine = (int) j;
-			if (theirs < 0 && strcmp(s, cluster_node_name(best)) == 0)
+			if (theirs < 0 && strcmp(s, t->name) == 0)
 				theirs = (int) j;
 		}
-		if (theirs < 0 || (mine >= 0 && mine <= theirs))
+		if (theirs < 0 || (mine >= 0 && mine <= theirs)) {
+			g->failback_to = 0;
 			continue;
+		}
 		if (!placement_failback_window(group_prop(g, "FailbackWindowStart"),
 					       group_prop(g, "FailbackWindowEnd"),
 					       (unsigned) tm.tm_hour))
-			continue;
+			continue; /* the periodic check tries again */
+		g->failback_to = 0;
 		cl_log(CL_INFO, g->name, "AutoFailbackType 1: failing back to preferred node %s",
-		       cluster_node_name(best));
+		       t->name);
 		req = json_object_new_object();
 		json_object_object_add(req, "op", json_object_new_string("group.move"));
 		json_object_object_add(req, "id", json_object_new_int(1));
 		json_object_object_add(req, "name", json_object_new_string(g->name));
-		json_object_object_add(req, "node", json_object_new_string(cluster_node_name(best)));
+		json_object_object_add(req, "node", json_object_new_string(t->name));
 		json_object_object_add(req, "reason", json_object_new_string("failback"));
 		m = json_object_new_object();
 		json_object_object_add(m, "tok", json_object_new_int(0));
 		json_object_object_add(m, "req", req);
 		mcast("req", m);
-		g->release_sent = false;
-		g->moving_to = best; /* locally: no second request until it is applied */
 	}
 	cl_log_flush();
+}
+
+/* A node became available: the groups it is preferred for may fail back to it. */
+static void failback_candidate(uint32_t id)
+{
+	for (cl_group *g = cl.groups; g; g = g->next)
+		if (engine_group_here(g) && group_prop(g, "AutoFailbackType") == 1 && id != cl_local_id)
+			g->failback_to = id;
 }
 
 static int on_failback_timer(sd_event_source *s, uint64_t usec, void *userdata)
@@ -861,6 +889,11 @@ static void finish_round(void)
 			cluster_on_group_idle(g);
 		}
 	retry_deferred();
+	for (size_t i = 0; i < n_nodes; i++) {
+		if (nodes[i].joined && nodes[i].member)
+			failback_candidate(nodes[i].id);
+		nodes[i].joined = false;
+	}
 	failback_check();
 	nodes_changed();
 	cl_log_flush();
@@ -1203,7 +1236,8 @@ void cluster_request_failover(cl_group *g, const char *why)
 
 /* ---- replicated operations (run by api_apply on every node) -------------------------------- */
 
-int cluster_move(cl_group *g, const char *name, char *err, size_t errlen, uint32_t *ret_target)
+int cluster_move(cl_group *g, const char *name, const char *reason, char *err, size_t errlen,
+		 uint32_t *ret_target)
 {
 	uint32_t target;
 
@@ -1249,7 +1283,10 @@ int cluster_move(cl_group *g, const char *name, char *err, size_t errlen, uint32
 	*ret_target = target;
 	if (target == g->owner && !g->moving_to)
 		return 0;
-	start_move(g, target, name ? "move requested" : "move requested (best possible node)");
+	if (reason && strcmp(reason, "failback") == 0)
+		start_move(g, target, "AutoFailbackType 1: failing back to a preferred node");
+	else
+		start_move(g, target, name ? "move requested" : "move requested (best possible node)");
 	return 0;
 }
 
@@ -1306,6 +1343,8 @@ int cluster_node_resume(const char *name, char *err, size_t errlen)
 	n->paused = false;
 	cl_log(CL_INFO, n->name, "node %s resumed", n->name);
 	place_all("node resumed");
+	failback_candidate(n->id);
+	failback_check();
 	nodes_changed();
 	return 0;
 }
@@ -1410,6 +1449,7 @@ static void confchg(cpg_handle_t h, const struct cpg_name *gn, const struct cpg_
 			n->synced = false;
 			n->fenced = false;
 			n->fence_logged = false;
+			n->joined = true;
 			cl_log(CL_INFO, n->name, "node %s joined the cluster", n->name);
 		}
 	}

@@ -93,6 +93,7 @@ struct cl_group {
 	uint32_t moving_to;         /* a move in progress: the owner stops it, then releases */
 	bool active;                /* this node runs it (owner, allowed to host, activated) */
 	bool release_sent;
+	uint32_t failback_to;       /* AutoFailbackType 1: a preferred node became available */
 	int64_t failovers[16];      /* recent failovers (ms, realtime of the deciding message) */
 	unsigned n_failovers;
 	struct cl_group *next;
@@ -211,7 +212,8 @@ void cluster_on_res_state(cl_res *r);     /* a local resource changed state: ann
 void cluster_on_group_idle(cl_group *g);  /* a group being moved away stopped here */
 void cluster_request_failover(cl_group *g, const char *why);
 void cluster_place_new(cl_group *g);      /* a group created by a replicated request */
-int cluster_move(cl_group *g, const char *node, char *err, size_t errlen, uint32_t *ret_target);
+int cluster_move(cl_group *g, const char *node, const char *reason, char *err, size_t errlen,
+		 uint32_t *ret_target);
 int cluster_node_pause(const char *node, bool drain, char *err, size_t errlen);
 int cluster_node_resume(const char *node, char *err, size_t errlen);
 int cluster_set(struct json_object *props, char *err, size_t errlen);

@@ -1388,8 +1388,7 @@ int engine_group_online(cl_group *g, char *err, size_t errlen)
 
 	if (q < 0)
 		return q;
-	if (cl_multi && !g->owner)
-		cluster_place_new(g);
+	cluster_place_new(g);
 	for (cl_res *r = cl.resources; r; r = r->next)
 		if (r->group == g)
 			online_now(r);

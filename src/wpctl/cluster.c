@@ -9,7 +9,7 @@
 static const char usage[] =
 	"Usage: wpctl cluster set PROPERTY=VALUE...\n"
 	"\n"
-	"  set   sets cluster properties (values are strings; PROPERTY= removes one). Known:\n"
+	"  set   sets cluster properties (strings; an empty value removes one). Known:\n"
 	"        FencingCommand  the command that fences a node that left: run with /bin/sh -c,\n"
 	"                        $1 the node's name, $2 its id; the node's groups wait until it\n"
 	"                        exits 0\n";

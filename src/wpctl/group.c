@@ -62,6 +62,8 @@ static int show(ctl *c, const char *name)
 	table_add(&t, "name:", jmsg_get_str(g, "name"));
 	table_add(&t, "state:", jmsg_get_str(g, "state"));
 	table_add(&t, "owner:", jmsg_get_str(g, "owner_node"));
+	if (jmsg_get_str(g, "moving_to"))
+		table_add(&t, "moving to:", jmsg_get_str(g, "moving_to"));
 	table_add(&t, "resources:", members);
 	table_print(&t);
 	table_free(&t);

@@ -501,6 +501,111 @@ static void test_dependencies(void **state)
 	CloseCluster(hCluster);
 }
 
+/*
+ * Nodes on a one-node cluster: the native list, GetClusterNodeState, and pausing refused (its
+ * only node cannot be paused). Multi-node pause/drain is tested with Corosync
+ * (tests/cluster).
+ */
+static void test_nodes(void **state)
+{
+	(void) state;
+	wp_cluster *c = NULL;
+	wp_node_info *nodes = NULL, *none = NULL;
+	size_t n = 0;
+	int st = 99;
+	char *line = NULL;
+	HCLUSTER hCluster;
+	HNODE hNode;
+	HGROUP hGroup;
+	WCHAR owner[256];
+	DWORD status, cch;
+
+	CHECK(wp_cluster_open(d->socket, &c) == 0);
+	CHECK(wp_node_list(c, &nodes, &n) == 0);
+	CHECK(n == 1);
+	CHECK(nodes[0].name && nodes[0].name[0]);
+	CHECK(nodes[0].local);
+	CHECK(nodes[0].id == 0);
+	CHECK(nodes[0].state == WP_NODE_UP);
+	CHECK(nodes[0].groups == -1); /* a one-node cluster does not count */
+	CHECK(strcmp(wp_node_state_to_string(nodes[0].state), "Up") == 0);
+	CHECK(strcmp(wp_node_state_to_string(42), "Unknown") == 0);
+	CHECK(wp_node_state_from_string("Paused") == WP_NODE_PAUSED);
+	CHECK(wp_node_state_from_string("Joining") == WP_NODE_JOINING);
+	CHECK(wp_node_state_from_string("nope") == WP_NODE_STATE_UNKNOWN);
+	CHECK(wp_node_state_from_string(NULL) == WP_NODE_STATE_UNKNOWN);
+	CHECK(wp_node_list(c, NULL, &n) == -EINVAL);
+	CHECK(wp_node_list(c, &none, NULL) == -EINVAL);
+	CHECK(none == NULL);
+
+	CHECK(wp_node_get_state(c, nodes[0].name, &st) == 0 && st == WP_NODE_UP);
+	st = 99;
+	CHECK(wp_node_get_state(c, "no-such-node", &st) == -ENOENT);
+	CHECK(st == 99); /* out-parameters written only on success */
+	CHECK(wp_cluster_last_error(c) && strstr(wp_cluster_last_error(c), "no-such-node"));
+
+	/* Its only node: refused, with the daemon's reason; nothing changed. */
+	CHECK(wp_node_pause(c, nodes[0].name, false) == -EINVAL);
+	CHECK(wp_cluster_last_error(c) && strstr(wp_cluster_last_error(c), "one-node"));
+	CHECK(wp_node_pause(c, nodes[0].name, true) == -EINVAL);
+	CHECK(wp_node_resume(c, nodes[0].name) == -EINVAL);
+	CHECK(wp_node_pause(NULL, nodes[0].name, false) == -EINVAL);
+	CHECK(wp_node_pause(c, NULL, false) == -EINVAL);
+	CHECK(wp_node_resume(c, NULL) == -EINVAL);
+	CHECK(wp_node_get_state(c, nodes[0].name, &st) == 0 && st == WP_NODE_UP);
+
+	/* FencingCommand: set, removed; another property is refused. */
+	CHECK(wp_cluster_set_fencing_command(c, "/bin/true") == 0);
+	CHECK(wpd_log_has(d, NULL, "FencingCommand set to '/bin/true'"));
+	CHECK(wp_cluster_set_fencing_command(c, "") == 0);
+	CHECK(wp_cluster_set_fencing_command(c, NULL) == -EINVAL);
+	CHECK(wp_cluster_call(c, "{\"op\":\"cluster.set\",\"properties\":{\"Foo\":\"1\"}}",
+			      &line) == -EINVAL);
+	CHECK(line == NULL);
+	CHECK(wp_cluster_last_error(c) && strstr(wp_cluster_last_error(c), "Foo"));
+
+	/* The same through the WSFC names. */
+	hCluster = OpenCluster(NULL);
+	CHECK(hCluster != NULL);
+	hNode = OpenClusterNode(hCluster, nodes[0].name);
+	CHECK(hNode != NULL);
+	SetLastError(ERROR_GEN_FAILURE);
+	CHECK(GetClusterNodeState(hNode) == ClusterNodeUp);
+	CHECK_CODE(GetLastError(), ERROR_SUCCESS);
+	status = PauseClusterNode(hNode);
+	CHECK(status != ERROR_SUCCESS);
+	CHECK_CODE(status, ERROR_INVALID_PARAMETER);
+	CHECK_CODE(GetLastError(), status);
+	status = PauseClusterNodeEx(hNode, TRUE, CLUSAPI_NODE_PAUSE_REMAIN_ON_PAUSED_NODE_ON_MOVE_ERROR,
+				    NULL);
+	CHECK(status != ERROR_SUCCESS);
+	CHECK_CODE(PauseClusterNodeEx(hNode, TRUE, 0x100, NULL), ERROR_INVALID_PARAMETER);
+	CHECK(ResumeClusterNode(hNode) != ERROR_SUCCESS);
+	CHECK(GetClusterNodeState(hNode) == ClusterNodeUp);
+	CHECK(GetClusterNodeState(NULL) == ClusterNodeStateUnknown);
+	CHECK_CODE(GetLastError(), ERROR_INVALID_PARAMETER);
+	SetLastError(ERROR_SUCCESS);
+	CHECK(OpenClusterNode(hCluster, "no-such-node") == NULL);
+	CHECK_CODE(GetLastError(), ERROR_CLUSTER_NODE_NOT_FOUND);
+
+	/* MoveClusterGroup names the node: to the local node, then to the best one. */
+	hGroup = CreateClusterGroup(hCluster, "mg");
+	CHECK(hGroup != NULL);
+	status = MoveClusterGroup(hGroup, hNode);
+	CHECK(status == ERROR_SUCCESS || status == ERROR_IO_PENDING);
+	status = MoveClusterGroup(hGroup, NULL);
+	CHECK(status == ERROR_SUCCESS || status == ERROR_IO_PENDING);
+	cch = sizeof(owner);
+	CHECK(GetClusterGroupState(hGroup, owner, &cch) == ClusterGroupOffline);
+	CHECK(strcmp(owner, nodes[0].name) == 0);
+	CHECK_CODE(DeleteClusterGroup(hGroup), ERROR_SUCCESS);
+	CloseClusterGroup(hGroup);
+	CloseClusterNode(hNode);
+	CloseCluster(hCluster);
+	free(nodes);
+	wp_cluster_close(c);
+}
+
 /* The native API under the same names: wp_cluster_open and wp_resource_get_state. */
 static void test_native(void **state)
 {
@@ -563,6 +668,7 @@ int main(void)
 		cmocka_unit_test(test_groups_and_resources),
 		cmocka_unit_test(test_online_fail_offline),
 		cmocka_unit_test(test_dependencies),
+		cmocka_unit_test(test_nodes),
 		cmocka_unit_test(test_native),
 	};
 

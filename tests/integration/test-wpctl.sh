@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# wpctl against a real wolfpackd (docs/wpctl.md): status, type list, groups and resources,
-# properties, usage errors, online/offline/fail with --wait, dependencies, delete, the log,
+# wpctl against a real wolfpackd (docs/wpctl.md): status, nodes, cluster properties, type list,
+# groups and resources, properties, usage errors, online/offline/fail with --wait, dependencies, delete, the log,
 # events and --json. Only grep/awk: no python, no jq.
 set -euo pipefail
 build=$1
@@ -92,13 +92,18 @@ node=$(hostname | cut -d. -f1)
 has "Nodes:" "status"
 has "Groups:" "status"
 has "Resources:" "status"
-# The one node is listed Up under Nodes: (the line after the NAME/STATE header).
+# The one node is listed Up under Nodes: (the line after the NAME ID STATE GROUPS LOCAL
+# header): id 0, no group count (a one-node cluster does not count), the local node.
 awk '/^Nodes:/ { n = 1; next } n == 1 && /^NAME/ { n = 2; next } n == 2 { print; exit }' \
-	<<<"$out" | grep -qE '^[^ ]+ +Up$' || fail "status: no node line 'NAME Up' under Nodes:
+	<<<"$out" | grep -qE '^[^ ]+ +0 +Up +- +yes$' || fail "status: no node line 'NAME 0 Up - yes' under Nodes:
 $out"
 status_node=$(awk '/^Nodes:/ { n = 1; next } n == 1 && /^NAME/ { n = 2; next } n == 2 { print $1; exit }' <<<"$out")
 [ "$status_node" = "$node" ] || [ "$status_node" = "$(hostname)" ] ||
 	fail "status: node '$status_node' is not this host ($(hostname))"
+grep -qE "^Local node: +$status_node\$" <<<"$out" || fail "status: no 'Local node: $status_node' line:
+$out"
+grep -qE '^Quorate: +yes$' <<<"$out" || fail "status: no 'Quorate: yes' line:
+$out"
 
 # WOLFPACK_SOCKET is the default socket.
 set +e
@@ -113,6 +118,53 @@ grep -qE '^process +[^ ]+' <<<"$out" || fail "type list: no process type in:
 $out"
 grep -qE '^dummy +[^ ]+' <<<"$out" || fail "type list: no dummy type in:
 $out"
+
+# ---- nodes, cluster properties ------------------------------------------------------------
+
+expect 0 node list
+[ "$(head -n 1 <<<"$out" | tr -s ' ')" = "NAME ID STATE GROUPS LOCAL" ] ||
+	fail "node list: header is not NAME ID STATE GROUPS LOCAL:
+$out"
+# One node (header, one row, the quorum line), Up, local.
+[ "$(wc -l <<<"$out")" = 3 ] || fail "node list: not exactly one node:
+$out"
+grep -qE "^$status_node +0 +Up +- +yes\$" <<<"$out" || fail "node list: no '$status_node 0 Up - yes' row:
+$out"
+[ "$(tail -n 1 <<<"$out")" = "quorate: yes" ] || fail "node list: last line is not 'quorate: yes':
+$out"
+expect 0 node list --json
+[ "$(wc -l <<<"$out")" = 1 ] || fail "node list --json is not one line: $out"
+has "\"node\":\"$status_node\"" "node list --json"
+has '"quorate":true' "node list --json"
+has "\"nodes\":[{\"name\":\"$status_node\"" "node list --json"
+has '"state":"Up"' "node list --json"
+grep -qF '"ok"' <<<"$out" && fail "node list --json includes ok: $out"
+expect 0 --json status
+has "\"node\":\"$status_node\"" "--json status"
+has '"quorate":true' "--json status"
+
+# A one-node cluster cannot pause its only node: refused (exit 1), with the reason.
+for args in "$status_node" "$status_node --drain"; do
+	# shellcheck disable=SC2086 # args is the node name and maybe --drain
+	expect 1 node pause $args
+	grep -qE "^wpctl: node '$status_node': .*one-node cluster cannot pause" <<<"$err" ||
+		fail "node pause $args on one node: unclear message: $err"
+	[ -z "$out" ] || fail "refused node pause printed on stdout: $out"
+done
+expect 1 node resume "$status_node"
+grep -q "^wpctl: node '$status_node': " <<<"$err" || fail "node resume on one node: no message: $err"
+expect 0 node list
+grep -qE "^$status_node +0 +Up " <<<"$out" || fail "node not Up after a refused pause:
+$out"
+
+expect 0 cluster set FencingCommand=/bin/true
+[ -z "$out" ] || fail "cluster set printed '$out' (changes print nothing)"
+expect 0 log
+has "FencingCommand set to '/bin/true'" "log after cluster set"
+expect 0 cluster set "FencingCommand=/usr/bin/env true"
+expect 0 cluster set FencingCommand=
+expect 1 cluster set Foo=1
+grep -q "^wpctl: .*Foo" <<<"$err" || fail "cluster set Foo=1: message does not name Foo: $err"
 
 # ---- groups, resources, properties ---------------------------------------------------------
 
@@ -157,6 +209,25 @@ expect 2 resource online
 expect 2 resource create x --type dummy
 expect 2 resource online r --bogus-option
 expect 2 resource set r restartdelay=5
+expect 2 node
+expect 2 node frobnicate
+expect 2 node pause
+expect 2 node resume
+expect 2 node pause a b
+expect 2 node pause a --bogus
+expect 2 node resume a --drain
+expect 2 node list extra
+expect 2 node list --drain
+expect 2 cluster
+expect 2 cluster frobnicate
+expect 2 cluster set
+expect 2 cluster set FencingCommand
+expect 2 cluster set =x
+[ -n "$err" ] || fail "cluster set =x: no message"
+expect 0 node --help
+has "node pause NAME [--drain]" "node --help"
+expect 0 cluster --help
+has "FencingCommand" "cluster --help"
 # None of these created anything.
 expect 1 resource show x
 

@@ -645,20 +645,22 @@ static inline CLUSTER_NODE_STATE GetClusterNodeState(HNODE hNode)
 /*
  * bDrainNode: also move the node's groups away, each to the best other node; the moves
  * happen after the call returns (watch CLUSTER_CHANGE_GROUP_STATE, or GetClusterGroupState).
- * hNodeDrainTarget is ignored: the daemon picks a node per group (PreferredOwners,
- * PossibleOwners, load), as WSFC does for a NULL target; a group no other node can host stays
- * on the paused node, which is what CLUSAPI_NODE_PAUSE_REMAIN_ON_PAUSED_NODE_ON_MOVE_ERROR
- * asks. The three CLUSAPI_NODE_* flags are accepted and change nothing (a paused node never
- * takes new groups; a failed drain is not retried); other bits are ERROR_INVALID_PARAMETER.
- * A one-node cluster refuses to pause its only node (ERROR_INVALID_PARAMETER).
+ * hNodeDrainTarget is ignored: the daemon picks a node per group (PossibleOwners,
+ * AntiAffinityClassNames, PreferredOwners, load), as WSFC does for a NULL target; a group no
+ * other node can host stays on the paused node, which is what
+ * CLUSAPI_NODE_PAUSE_REMAIN_ON_PAUSED_NODE_ON_MOVE_ERROR asks. The three CLUSAPI_NODE_* flags
+ * are accepted and change nothing (a paused node never takes new groups; a failed drain is
+ * not retried); other bits are ERROR_INVALID_PARAMETER. A one-node cluster refuses to pause
+ * its only node (ERROR_INVALID_PARAMETER).
  */
 static inline DWORD PauseClusterNodeEx(HNODE hNode, BOOL bDrainNode, DWORD dwPauseFlags,
 				       HNODE hNodeDrainTarget)
 {
+	const DWORD known = CLUSAPI_NODE_PAUSE_REMAIN_ON_PAUSED_NODE_ON_MOVE_ERROR |
+			    CLUSAPI_NODE_AVOID_PLACEMENT | CLUSAPI_NODE_PAUSE_RETRY_DRAIN_ON_FAILURE;
+
 	(void) hNodeDrainTarget;
-	if (!hNode || (dwPauseFlags & ~(DWORD) (CLUSAPI_NODE_PAUSE_REMAIN_ON_PAUSED_NODE_ON_MOVE_ERROR |
-						CLUSAPI_NODE_AVOID_PLACEMENT |
-						CLUSAPI_NODE_PAUSE_RETRY_DRAIN_ON_FAILURE)))
+	if (!hNode || (dwPauseFlags & ~known))
 		return wp__compat_status(-EINVAL, WP__COMPAT_ON_NODE);
 	return wp__compat_status(wp_node_pause(hNode->cluster, hNode->name, bDrainNode != FALSE),
 				 WP__COMPAT_ON_NODE);
