@@ -91,6 +91,7 @@ static struct {
 	uint32_t id;
 	bool got;
 	uint64_t version, digest;
+	struct json_object *rs; /* the runtime states of the resources it owns */
 } states[MAX_NODES];
 static size_t n_states;
 
@@ -327,10 +328,17 @@ static int on_send_timer(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
+static int on_rs_flush(sd_event_source *s, void *userdata);
+
 static void mcast(const char *type, struct json_object *m)
 {
-	outmsg *o = calloc(1, sizeof(*o));
+	outmsg *o;
 
+	/* Announced states go out before anything sent after them: the others validate later
+	 * messages against them. */
+	if (strcmp(type, "rs") != 0 && rs_batch)
+		on_rs_flush(NULL, NULL);
+	o = calloc(1, sizeof(*o));
 	json_object_object_add(m, "t", json_object_new_string(type));
 	if (!o || !(o->text = strdup(json_object_to_json_string_ext(m, JSON_C_TO_STRING_PLAIN))))
 		abort();
@@ -539,6 +547,7 @@ static int on_fence_retry(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	fence_timer = sd_event_source_disable_unref(fence_timer);
 	place_all("fencing retry");
+	update_hosting();
 	return 0;
 }
 
@@ -866,6 +875,22 @@ static void send_state(void)
 	json_object_object_add(m, "v", json_object_new_int64((int64_t) version));
 	snprintf(buf, sizeof(buf), "%016" PRIx64, digest);
 	json_object_object_add(m, "d", json_object_new_string(buf));
+	{
+		struct json_object *l = json_object_new_array();
+
+		for (cl_res *r = cl.resources; r; r = r->next) {
+			struct json_object *e;
+
+			if (!engine_group_here(r->group))
+				continue;
+			e = json_object_new_array();
+			json_object_array_add(e, json_object_new_string(r->name));
+			json_object_array_add(e, json_object_new_int(r->state));
+			json_object_array_add(e, json_object_new_int64(r->status_information));
+			json_object_array_add(l, e);
+		}
+		json_object_object_add(m, "l", l);
+	}
 	mcast("state", m);
 }
 
@@ -877,6 +902,17 @@ static void finish_round(void)
 	awaiting_snap = false;
 	for (size_t i = 0; i < n_nodes; i++)
 		nodes[i].synced = nodes[i].member;
+	/* Every node now takes the runtime states the owners sent with their round state, so
+	 * the joiners validate the next requests against the same states as everybody else. */
+	for (size_t i = 0; i < n_states; i++) {
+		for (cl_res *r = cl.resources; r; r = r->next)
+			if (r->group->owner == states[i].id)
+				engine_shared_state(r, WP_RESOURCE_OFFLINE);
+		if (states[i].rs)
+			on_rs(states[i].id, states[i].rs);
+		json_object_put(states[i].rs);
+		states[i].rs = NULL;
+	}
 	cl_log(CL_INFO, cl.name, "cluster synchronised: %u node(s), configuration version %" PRIu64,
 	       members(), version);
 	place_all("membership change");
@@ -944,6 +980,8 @@ static void on_state(uint32_t from, struct json_object *m)
 	for (size_t i = 0; i < n_states; i++)
 		if (states[i].id == from) {
 			states[i].got = true;
+			json_object_put(states[i].rs);
+			states[i].rs = json_object_get(m);
 			states[i].version = (uint64_t) v;
 			states[i].digest = strtoull(d, NULL, 16);
 		}
@@ -983,6 +1021,8 @@ static void start_round(void)
 {
 	round_active = true;
 	awaiting_snap = false;
+	for (size_t i = 0; i < n_states; i++)
+		json_object_put(states[i].rs);
 	n_states = 0;
 	for (size_t i = 0; i < n_nodes; i++)
 		if (nodes[i].member)
@@ -1202,8 +1242,11 @@ static void on_failover(uint32_t from, struct json_object *m)
 		char reason[400];
 
 		snprintf(reason, sizeof(reason), "failover (%s)", why ? why : "resource failure");
+		begin();
 		start_move(g, target, reason);
+		commit();
 	}
+	update_hosting();
 }
 
 static void on_fenced(uint32_t from, struct json_object *m)

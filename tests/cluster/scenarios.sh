@@ -245,8 +245,12 @@ sc_cold_start() {
 	wait_for 10000 "ge online on n2" online_on n1 ge n2
 	for n in n1 n2 n3; do "$T" kill $n; done
 	[ -z "$(running_on ge)" ] || wait_for 5000 "ge process gone" running_is ge ""
-	for n in n1 n2 n3; do "$T" start $n >/dev/null & done
-	wait
+	local pids=()
+	for n in n1 n2 n3; do
+		"$T" start $n >/dev/null &
+		pids+=($!)
+	done
+	for p in "${pids[@]}"; do wait "$p" || fail "testcluster start"; done
 	for n in n1 n2 n3; do "$T" wait-up $n 3 30000; done
 	wait_for 15000 "ge online again" online_on n3 ge n2
 	check_same_config n1 n2 n3
@@ -278,7 +282,7 @@ sc_failover() {
 	sock n1 resource set gf-r RestartThreshold=0 RestartDelay=0 >/dev/null || fail "set"
 	sock n1 resource fail gf-r >/dev/null || fail "resource fail"
 	wait_for 10000 "gf failed over to n2" online_on n1 gf n2
-	sock n3 log | grep -q "gf: moving from node n1 to node n2: failover" || fail "failover not logged on n3"
+	sock n3 log | grep -q "gf: placed on node n2: failover (resource 'gf-r' exhausted its restarts)" || fail "failover not logged on n3"
 	# a second failover within FailoverPeriod exceeds FailoverThreshold 1: stays Failed on n2
 	sock n2 resource fail gf-r >/dev/null || fail "resource fail 2"
 	wait_for 10000 "gf Failed on n2" bash -c "[ \"\$(WOLFPACK_SOCKET=$TESTCLUSTER_DIR/n1/wolfpack.sock $WPCTL status --json | grep -o '\"name\":\"gf\",\"state\":\"Failed\"')\" ]"
