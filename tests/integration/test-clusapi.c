@@ -517,7 +517,7 @@ static void test_nodes(void **state)
 	HCLUSTER hCluster;
 	HNODE hNode;
 	HGROUP hGroup;
-	WCHAR owner[256];
+	WCHAR owner[256] = { 0 };
 	DWORD status, cch;
 
 	CHECK(wp_cluster_open(d->socket, &c) == 0);
