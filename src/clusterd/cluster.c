@@ -246,6 +246,18 @@ static uint64_t fnv64(uint64_t h, const char *s, size_t n)
 	return h;
 }
 
+static void load_fence_command(void)
+{
+	char *v = NULL;
+
+	free(fence_command);
+	fence_command = NULL;
+	if (db_meta_get(cl.db, "FencingCommand", &v) == 0 && v[0])
+		fence_command = v;
+	else
+		free(v);
+}
+
 static void load_version(void)
 {
 	char *v = NULL;
@@ -259,13 +271,7 @@ static void load_version(void)
 	if (db_meta_get(cl.db, "config_digest", &v) == 0)
 		digest = strtoull(v, NULL, 16);
 	free(v);
-	v = NULL;
-	free(fence_command);
-	fence_command = NULL;
-	if (db_meta_get(cl.db, "FencingCommand", &v) == 0 && v[0])
-		fence_command = v;
-	else
-		free(v);
+	load_fence_command();
 }
 
 /* One more replicated change, inside the caller's transaction. */
@@ -1411,16 +1417,7 @@ int cluster_set(struct json_object *props, char *err, size_t errlen)
 		}
 		cl_log(CL_INFO, cl.name, "%s set to '%s'", key, json_object_get_string(val));
 	}
-	free(fence_command);
-	fence_command = NULL;
-	{
-		char *cmd = NULL;
-
-		if (db_meta_get(cl.db, "FencingCommand", &cmd) == 0 && cmd[0])
-			fence_command = cmd;
-		else
-			free(cmd);
-	}
+	load_fence_command();
 	return 0;
 }
 

@@ -400,7 +400,7 @@ static void res_open(cl_res *r)
 /* Sends online when the decision to start holds and nothing blocks it. */
 static void start_if_ready(cl_res *r)
 {
-	if (!r->start_requested || is_active(r->state) || r->state == WP_RESOURCE_OFFLINE_PENDING)
+	if (!r->start_requested || busy(r->state))
 		return;
 	if (r->group->failed || !r->opened || !deps_ok(r, NULL))
 		return; /* a later event (group retry, open, dependency online) calls again */
@@ -659,7 +659,7 @@ void engine_on_state(cl_res *r, int state, uint32_t si)
 		return;
 	/* Dependents lose their dependency: offline now, back when it recovers. */
 	for (cl_res *d = r->group->with_deps ? cl.resources : NULL; d; d = d->next)
-		if (depends_on(d, r) && (is_active(d->state) || d->state == WP_RESOURCE_OFFLINE_PENDING) &&
+		if (depends_on(d, r) && busy(d->state) &&
 		    !deps_ok(d, r)) {
 			cl_log(CL_INFO, d->name, "dependency '%s' failed: taking offline until it recovers",
 			       r->name);
@@ -685,7 +685,7 @@ void engine_on_monitor_lost(cl_monitor *m, const char *why)
 		r->opened = false;
 		if (!engine_group_here(r->group))
 			continue;
-		if (is_active(r->state) || r->state == WP_RESOURCE_OFFLINE_PENDING) {
+		if (busy(r->state)) {
 			engine_on_failure(r, why, 0, 0, "terminate");
 			engine_on_state(r, WP_RESOURCE_FAILED, r->status_information);
 		}
@@ -1174,7 +1174,7 @@ int engine_res_set(cl_res *r, struct json_object *props, struct json_object *par
 	r->params = p;
 	if (params_changed) {
 		r->params_dirty = true;
-		if (!is_active(r->state) && r->state != WP_RESOURCE_OFFLINE_PENDING && r->opened) {
+		if (!busy(r->state) && r->opened) {
 			monitor_cmd(r, "close");
 			res_open(r);
 		}
